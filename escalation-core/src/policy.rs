@@ -1,0 +1,622 @@
+//! The policy document: scoring, routing and intake settings (and, as the engine grows,
+//! calendars, SLA targets, the escalation ladder and retention).
+//!
+//! A policy loads from TOML ([`Policy::from_toml_str`]), JSON ([`Policy::from_json_str`]) or a
+//! file ([`Policy::from_path`]). Loading never panics and reports every problem at once:
+//! unknown keys, values of the wrong type and values out of range, each with its dotted path
+//! and the offending value.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, PolicyProblem, Result};
+use crate::model::{CustomerTier, Impact, Priority, SupportTier};
+
+/// The whole policy document. Every field has a default, so an empty document is valid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// The policy's version label; pinned on tickets when their clocks start.
+    pub version: String,
+    /// How tickets are scored and banded into priorities.
+    pub scoring: ScoringPolicy,
+    /// How tickets are assigned to agents.
+    pub routing: RoutingPolicy,
+    /// How intake talks to the ProfileSource.
+    pub intake: IntakePolicy,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            version: "1".to_owned(),
+            scoring: ScoringPolicy::default(),
+            routing: RoutingPolicy::default(),
+            intake: IntakePolicy::default(),
+        }
+    }
+}
+
+/// The weight of each scoring factor, each in `[0, 1]`; they need not sum to 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Weights {
+    /// Weight of the customer's tier.
+    pub tier: f64,
+    /// Weight of the product impact.
+    pub impact: f64,
+    /// Weight of the ticket's age.
+    pub age: f64,
+    /// Weight of the customer's lifetime value.
+    pub lifetime_value: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            tier: 0.30,
+            impact: 0.45,
+            age: 0.10,
+            lifetime_value: 0.15,
+        }
+    }
+}
+
+/// The factor value (in `[0, 1]`) of each customer tier; non-decreasing from free to vip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TierValues {
+    /// Free.
+    pub free: f64,
+    /// Standard.
+    pub standard: f64,
+    /// Premium.
+    pub premium: f64,
+    /// Enterprise.
+    pub enterprise: f64,
+    /// VIP.
+    pub vip: f64,
+}
+
+impl Default for TierValues {
+    fn default() -> Self {
+        TierValues {
+            free: 0.0,
+            standard: 0.25,
+            premium: 0.5,
+            enterprise: 0.8,
+            vip: 1.0,
+        }
+    }
+}
+
+impl TierValues {
+    /// The factor value of `tier`.
+    pub fn of(&self, tier: CustomerTier) -> f64 {
+        match tier {
+            CustomerTier::Free => self.free,
+            CustomerTier::Standard => self.standard,
+            CustomerTier::Premium => self.premium,
+            CustomerTier::Enterprise => self.enterprise,
+            CustomerTier::Vip => self.vip,
+        }
+    }
+}
+
+/// The factor value (in `[0, 1]`) of each product impact; non-decreasing from
+/// feature_request to outage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImpactValues {
+    /// Feature request.
+    pub feature_request: f64,
+    /// Question.
+    pub question: f64,
+    /// Bug.
+    pub bug: f64,
+    /// Degraded.
+    pub degraded: f64,
+    /// Outage.
+    pub outage: f64,
+}
+
+impl Default for ImpactValues {
+    fn default() -> Self {
+        ImpactValues {
+            feature_request: 0.0,
+            question: 0.2,
+            bug: 0.5,
+            degraded: 0.75,
+            outage: 1.0,
+        }
+    }
+}
+
+impl ImpactValues {
+    /// The factor value of `impact`.
+    pub fn of(&self, impact: Impact) -> f64 {
+        match impact {
+            Impact::FeatureRequest => self.feature_request,
+            Impact::Question => self.question,
+            Impact::Bug => self.bug,
+            Impact::Degraded => self.degraded,
+            Impact::Outage => self.outage,
+        }
+    }
+}
+
+/// The lowest score of each priority band; anything below `normal` is Low.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Bands {
+    /// Lowest Critical score.
+    pub critical: f64,
+    /// Lowest High score.
+    pub high: f64,
+    /// Lowest Normal score.
+    pub normal: f64,
+}
+
+impl Default for Bands {
+    fn default() -> Self {
+        Bands {
+            critical: 70.0,
+            high: 50.0,
+            normal: 25.0,
+        }
+    }
+}
+
+impl Bands {
+    /// The priority band of `score`.
+    pub fn priority(&self, score: f64) -> Priority {
+        if score >= self.critical {
+            Priority::Critical
+        } else if score >= self.high {
+            Priority::High
+        } else if score >= self.normal {
+            Priority::Normal
+        } else {
+            Priority::Low
+        }
+    }
+}
+
+/// Scoring settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScoringPolicy {
+    /// Factor weights.
+    pub weights: Weights,
+    /// Factor value per customer tier.
+    pub tier_values: TierValues,
+    /// Factor value per product impact.
+    pub impact_values: ImpactValues,
+    /// The age, in hours, at which the age factor reaches 1; it grows linearly before.
+    pub age_saturation_hours: f64,
+    /// The lifetime value at which its factor reaches 1; it grows logarithmically before.
+    pub lifetime_value_cap: f64,
+    /// The tier assumed when the customer's profile is unknown.
+    pub default_tier: CustomerTier,
+    /// Score thresholds of the priority bands.
+    pub bands: Bands,
+}
+
+impl Default for ScoringPolicy {
+    fn default() -> Self {
+        ScoringPolicy {
+            weights: Weights::default(),
+            tier_values: TierValues::default(),
+            impact_values: ImpactValues::default(),
+            age_saturation_hours: 72.0,
+            lifetime_value_cap: 1_000_000.0,
+            default_tier: CustomerTier::Standard,
+            bands: Bands::default(),
+        }
+    }
+}
+
+/// Routing settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RoutingPolicy {
+    /// The tier new tickets are assigned in.
+    pub intake_tier: SupportTier,
+    /// How long a queued ticket waits before the next assignment attempt.
+    pub retry_after_seconds: u64,
+}
+
+impl Default for RoutingPolicy {
+    fn default() -> Self {
+        RoutingPolicy {
+            intake_tier: SupportTier::Tier1,
+            retry_after_seconds: 300,
+        }
+    }
+}
+
+/// Intake settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IntakePolicy {
+    /// How long intake waits for the ProfileSource before scoring at the default tier.
+    pub profile_timeout_ms: u64,
+    /// How long after a failed fetch the engine fetches the profile again.
+    pub profile_retry_seconds: u64,
+    /// Fetch attempts after which the engine stops asking and keeps the default tier.
+    pub profile_max_attempts: u32,
+}
+
+impl Default for IntakePolicy {
+    fn default() -> Self {
+        IntakePolicy {
+            profile_timeout_ms: 2_000,
+            profile_retry_seconds: 300,
+            profile_max_attempts: 10,
+        }
+    }
+}
+
+impl Policy {
+    /// Loads a policy from TOML text.
+    ///
+    /// # Errors
+    /// [`Error::PolicyInvalid`] listing every problem (syntax, unknown key, wrong type,
+    /// value out of range), each with its path and value.
+    pub fn from_toml_str(text: &str) -> Result<Policy> {
+        let value: Value = toml::from_str(text).map_err(|e| Error::PolicyInvalid {
+            problems: vec![PolicyProblem {
+                path: "(document)".to_owned(),
+                message: format!("invalid TOML: {}", e.message()),
+            }],
+        })?;
+        Policy::from_value(value)
+    }
+
+    /// Loads a policy from JSON text.
+    ///
+    /// # Errors
+    /// [`Error::PolicyInvalid`] listing every problem, as for [`Policy::from_toml_str`].
+    pub fn from_json_str(text: &str) -> Result<Policy> {
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::PolicyInvalid {
+            problems: vec![PolicyProblem {
+                path: "(document)".to_owned(),
+                message: format!("invalid JSON: {e}"),
+            }],
+        })?;
+        Policy::from_value(value)
+    }
+
+    /// Loads a policy from a `.toml` or `.json` file (by extension; TOML otherwise).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the path when the file cannot be read;
+    /// [`Error::PolicyInvalid`] when its content is invalid.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Policy> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid("path", path.display(), format!("cannot read: {e}")))?;
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => Policy::from_json_str(&text),
+            _ => Policy::from_toml_str(&text),
+        }
+    }
+
+    /// Loads a policy from an already-parsed JSON value (the form bindings pass dicts in).
+    ///
+    /// # Errors
+    /// [`Error::PolicyInvalid`] listing every problem.
+    pub fn from_value(value: Value) -> Result<Policy> {
+        let mut problems = Vec::new();
+        if !value.is_object() {
+            problems.push(PolicyProblem {
+                path: "(document)".to_owned(),
+                message: format!("must be a table/object, got {}", describe(&value)),
+            });
+            return Err(Error::PolicyInvalid { problems });
+        }
+        let original = value.clone();
+        let policy = deserialize_collecting(value, &mut problems);
+        if let Some(policy) = &policy {
+            // Keys that survive in the input but not in the typed form are unknown.
+            match serde_json::to_value(policy) {
+                Ok(known) => unknown_keys(&original, &known, "", &mut problems),
+                Err(e) => problems.push(PolicyProblem {
+                    path: "(document)".to_owned(),
+                    message: format!("cannot re-encode: {e}"),
+                }),
+            }
+            policy.check(&mut problems);
+        }
+        match policy {
+            Some(policy) if problems.is_empty() => Ok(policy),
+            _ => {
+                problems.sort_by(|a, b| a.path.cmp(&b.path));
+                problems.dedup();
+                Err(Error::PolicyInvalid { problems })
+            }
+        }
+    }
+
+    /// Validates an in-memory policy (one built in code rather than loaded).
+    ///
+    /// # Errors
+    /// [`Error::PolicyInvalid`] listing every problem.
+    pub fn validate(&self) -> Result<()> {
+        let mut problems = Vec::new();
+        self.check(&mut problems);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::PolicyInvalid { problems })
+        }
+    }
+
+    fn check(&self, problems: &mut Vec<PolicyProblem>) {
+        let mut report = |path: &str, message: String| {
+            problems.push(PolicyProblem {
+                path: path.to_owned(),
+                message,
+            })
+        };
+        if self.version.trim().is_empty() {
+            report("version", "must not be empty".to_owned());
+        }
+
+        let s = &self.scoring;
+        let w = &s.weights;
+        for (name, v) in [
+            ("tier", w.tier),
+            ("impact", w.impact),
+            ("age", w.age),
+            ("lifetime_value", w.lifetime_value),
+        ] {
+            unit_interval(&mut report, &format!("scoring.weights.{name}"), v);
+        }
+        if [w.tier, w.impact, w.age, w.lifetime_value]
+            .iter()
+            .all(|v| *v == 0.0)
+        {
+            report("scoring.weights", "must not all be 0".to_owned());
+        }
+
+        let t = &s.tier_values;
+        let tiers = [
+            ("free", t.free),
+            ("standard", t.standard),
+            ("premium", t.premium),
+            ("enterprise", t.enterprise),
+            ("vip", t.vip),
+        ];
+        non_decreasing(&mut report, "scoring.tier_values", &tiers);
+        let i = &s.impact_values;
+        let impacts = [
+            ("feature_request", i.feature_request),
+            ("question", i.question),
+            ("bug", i.bug),
+            ("degraded", i.degraded),
+            ("outage", i.outage),
+        ];
+        non_decreasing(&mut report, "scoring.impact_values", &impacts);
+
+        if !(s.age_saturation_hours.is_finite()
+            && s.age_saturation_hours > 0.0
+            && s.age_saturation_hours <= 8_760.0)
+        {
+            report(
+                "scoring.age_saturation_hours",
+                format!(
+                    "must be greater than 0 and at most 8760, got {}",
+                    s.age_saturation_hours
+                ),
+            );
+        }
+        if !(s.lifetime_value_cap.is_finite() && s.lifetime_value_cap >= 1.0) {
+            report(
+                "scoring.lifetime_value_cap",
+                format!("must be at least 1, got {}", s.lifetime_value_cap),
+            );
+        }
+
+        let b = &s.bands;
+        for (name, v) in [
+            ("critical", b.critical),
+            ("high", b.high),
+            ("normal", b.normal),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= 100.0) {
+                report(
+                    &format!("scoring.bands.{name}"),
+                    format!("must be greater than 0 and at most 100, got {v}"),
+                );
+            }
+        }
+        if b.high >= b.critical {
+            report(
+                "scoring.bands.high",
+                format!(
+                    "must be below scoring.bands.critical ({}), got {}",
+                    b.critical, b.high
+                ),
+            );
+        }
+        if b.normal >= b.high {
+            report(
+                "scoring.bands.normal",
+                format!(
+                    "must be below scoring.bands.high ({}), got {}",
+                    b.high, b.normal
+                ),
+            );
+        }
+
+        let r = &self.routing;
+        if !(1..=86_400).contains(&r.retry_after_seconds) {
+            report(
+                "routing.retry_after_seconds",
+                format!("must be between 1 and 86400, got {}", r.retry_after_seconds),
+            );
+        }
+
+        let n = &self.intake;
+        if !(1..=60_000).contains(&n.profile_timeout_ms) {
+            report(
+                "intake.profile_timeout_ms",
+                format!("must be between 1 and 60000, got {}", n.profile_timeout_ms),
+            );
+        }
+        if !(1..=86_400).contains(&n.profile_retry_seconds) {
+            report(
+                "intake.profile_retry_seconds",
+                format!(
+                    "must be between 1 and 86400, got {}",
+                    n.profile_retry_seconds
+                ),
+            );
+        }
+        if n.profile_max_attempts == 0 {
+            report(
+                "intake.profile_max_attempts",
+                "must be at least 1, got 0".to_owned(),
+            );
+        }
+    }
+}
+
+fn unit_interval(report: &mut impl FnMut(&str, String), path: &str, v: f64) {
+    if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+        report(path, format!("must be between 0 and 1, got {v}"));
+    }
+}
+
+fn non_decreasing(report: &mut impl FnMut(&str, String), section: &str, values: &[(&str, f64)]) {
+    for (name, v) in values {
+        unit_interval(report, &format!("{section}.{name}"), *v);
+    }
+    for pair in values.windows(2) {
+        let [(lo_name, lo), (hi_name, hi)] = pair else {
+            continue;
+        };
+        if hi < lo {
+            report(
+                &format!("{section}.{hi_name}"),
+                format!("must not be below {section}.{lo_name} ({lo}), got {hi}"),
+            );
+        }
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(_) => "a table".to_owned(),
+    }
+}
+
+/// Deserializes `value`, and on every type error records it with its path, removes the
+/// offending entry (so its default applies) and tries again, so that one bad value does
+/// not hide the next.
+fn deserialize_collecting(mut value: Value, problems: &mut Vec<PolicyProblem>) -> Option<Policy> {
+    let mut seen = BTreeSet::new();
+    loop {
+        match serde_path_to_error::deserialize::<_, Policy>(&value) {
+            Ok(policy) => return Some(policy),
+            Err(err) => {
+                let path = err.path().to_string();
+                let message = err.inner().to_string();
+                if !seen.insert(path.clone()) {
+                    problems.push(PolicyProblem { path, message });
+                    return None;
+                }
+                problems.push(PolicyProblem {
+                    path: path.clone(),
+                    message,
+                });
+                if !remove_path(&mut value, err.path()) {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+fn remove_path(value: &mut Value, path: &serde_path_to_error::Path) -> bool {
+    use serde_path_to_error::Segment;
+    let segments: Vec<&Segment> = path.iter().collect();
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut cur = value;
+    for seg in parents {
+        let next = match (seg, cur) {
+            (Segment::Map { key }, Value::Object(map)) => map.get_mut(key.as_str()),
+            (Segment::Seq { index }, Value::Array(items)) => items.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(v) => cur = v,
+            None => return false,
+        }
+    }
+    match (last, cur) {
+        (Segment::Map { key }, Value::Object(map)) => map.remove(key.as_str()).is_some(),
+        (Segment::Seq { index }, Value::Array(items)) if *index < items.len() => {
+            items.remove(*index);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn unknown_keys(input: &Value, known: &Value, prefix: &str, problems: &mut Vec<PolicyProblem>) {
+    let (Value::Object(input), Value::Object(known)) = (input, known) else {
+        return;
+    };
+    for (key, v) in input {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match known.get(key) {
+            None => {
+                let mut expected: Vec<&str> = known.keys().map(String::as_str).collect();
+                expected.sort_unstable();
+                problems.push(PolicyProblem {
+                    path,
+                    message: format!("unknown key, expected one of {}", expected.join(", ")),
+                });
+            }
+            Some(k) => unknown_keys(v, k, &path, problems),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_document_gives_the_defaults() {
+        let p = Policy::from_toml_str("").unwrap();
+        assert_eq!(p, Policy::default());
+        p.validate().unwrap();
+    }
+
+    #[test]
+    fn bands_map_scores() {
+        let b = Bands::default();
+        assert_eq!(b.priority(100.0), Priority::Critical);
+        assert_eq!(b.priority(b.critical), Priority::Critical);
+        assert_eq!(b.priority(b.high), Priority::High);
+        assert_eq!(b.priority(b.normal), Priority::Normal);
+        assert_eq!(b.priority(0.0), Priority::Low);
+    }
+}
