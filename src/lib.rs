@@ -1,7 +1,4 @@
-//! # escalation
-//!
-//! An embeddable engine for customer-support ticket escalation. This facade crate re-exports
-//! [`escalation_core`]; store adapters appear here behind features as they are added.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub use escalation_core::*;

@@ -13,6 +13,7 @@ use std::task::Poll;
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::future::{Either, select};
 
+use crate::calendar::BusinessCalendar;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::log::{Actor, LogEntry, LogEvent, RescoreReason};
@@ -21,7 +22,7 @@ use crate::model::{
     AgentId, NewTicket, PriorityOverride, ProfileState, Status, SupportTier, TenantId, Ticket,
     TicketEvent, TicketId, TicketRef,
 };
-use crate::policy::Policy;
+use crate::policy::{Calendars, Policy};
 use crate::ports::{AgentDirectory, ClaimDue, Fence, Notifier, Pager, ProfileSource, TicketStore};
 use crate::routing::{self, Route};
 use crate::scoring::{self, ScoreInput};
@@ -43,6 +44,7 @@ pub struct Engine {
 struct Inner {
     id: Arc<str>,
     policy: Arc<Policy>,
+    calendars: Calendars,
     store: Arc<dyn TicketStore>,
     profiles: Arc<dyn ProfileSource>,
     notifier: Arc<dyn Notifier>,
@@ -132,10 +134,12 @@ impl EngineBuilder {
     pub fn build(self) -> Result<Engine> {
         let policy = self.policy.unwrap_or_default();
         policy.validate()?;
+        let calendars = policy.calendars()?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 id: Arc::from(self.id.unwrap_or_else(|| "engine".to_owned())),
                 policy: Arc::new(policy),
+                calendars,
                 store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
                 profiles: self
                     .profiles
@@ -225,6 +229,11 @@ impl Engine {
         &self.inner.policy
     }
 
+    /// The policy's calendar called `name` (`always` is built in).
+    pub fn calendar(&self, name: &str) -> Option<&BusinessCalendar> {
+        self.inner.calendars.get(name)
+    }
+
     /// The current instant on the engine's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.inner.clock.now()
@@ -272,7 +281,7 @@ impl Engine {
             return Ok(t);
         }
         let category = Symbol::intern(&new.category);
-        let mut log = Vec::with_capacity(6);
+        let mut log = Vec::with_capacity(5);
         log.push(LogEntry::engine(
             now,
             LogEvent::Created {
@@ -298,8 +307,8 @@ impl Engine {
             channel: new.channel,
             category,
             impact: new.impact,
-            subject: Arc::from(new.subject),
-            body: Arc::from(new.body),
+            subject: new.subject,
+            body: new.body,
             received_at: new.received_at,
             created_at: now,
             status: if new.draft {
@@ -319,6 +328,7 @@ impl Engine {
             resolved_at: None,
             intake_key: new.intake_key.map(Arc::from),
             route_retry_at: None,
+            queue_reason: None,
             next_check: None,
             version: 0,
         };
@@ -409,11 +419,12 @@ impl Engine {
             let full = batch.len() == SWEEP_BATCH;
             report.claimed += batch.len();
             for claimed in batch {
+                let (ticket, log) = self.revisit(claimed.ticket, now, &mut report).await;
+                // Fenced with the time of the write: work that outlived its lease is refused.
                 let fence = Fence {
                     token: claimed.token,
-                    now,
+                    now: inner.clock.now(),
                 };
-                let (ticket, log) = self.revisit(claimed.ticket, now, &mut report).await;
                 match inner.store.update(ticket, log, Some(fence)).await {
                     Ok(_) => {}
                     Err(Error::Conflict(_)) => report.conflicts += 1,
@@ -554,6 +565,7 @@ impl Engine {
                 reason,
             } => {
                 let actor = host(by)?;
+                ensure_not_closed(&t, "priority_overridden")?;
                 check_text("reason", reason, 1_000)?;
                 let reason: Arc<str> = Arc::from(reason.as_str());
                 log.push(LogEntry {
@@ -575,6 +587,7 @@ impl Engine {
             }
             TicketEvent::PriorityOverrideCleared { by } => {
                 let actor = host(by)?;
+                ensure_not_closed(&t, "priority_override_cleared")?;
                 t.priority_override = None;
                 t.priority = t.score.band;
                 log.push(LogEntry {
@@ -599,6 +612,7 @@ impl Engine {
                 t.team = Some(chosen.team.clone());
                 t.support_tier = chosen.tier;
                 t.route_retry_at = None;
+                t.queue_reason = None;
                 log.push(LogEntry {
                     at: now,
                     actor,
@@ -751,7 +765,7 @@ impl Engine {
             .collect();
         let mut loads = vec![0u32; agents.len()];
         if !candidates.is_empty() {
-            let ids: Vec<AgentId> = candidates.iter().map(|&i| agents[i].id.clone()).collect();
+            let ids: Vec<&AgentId> = candidates.iter().map(|&i| &agents[i].id).collect();
             match inner.store.agent_loads(&t.tenant, &ids).await {
                 Ok(l) => {
                     for (&i, n) in candidates.iter().zip(l) {
@@ -791,6 +805,7 @@ impl Engine {
                 t.assignee = Some(agent.clone());
                 t.team = Some(team.clone());
                 t.route_retry_at = None;
+                t.queue_reason = None;
                 log.push(LogEntry::engine(
                     now,
                     LogEvent::Assigned {
@@ -815,7 +830,10 @@ impl Engine {
             }
             Route::Queued(why) => {
                 t.route_retry_at = Some(retry_at);
-                log.push(LogEntry::engine(now, LogEvent::Queued { why, retry_at }));
+                if t.queue_reason != Some(why) {
+                    t.queue_reason = Some(why);
+                    log.push(LogEntry::engine(now, LogEvent::Queued { why, retry_at }));
+                }
             }
         }
     }

@@ -26,6 +26,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod calendar;
 pub mod clock;
 pub mod engine;
 pub mod error;
@@ -38,6 +39,7 @@ pub mod routing;
 pub mod scoring;
 pub mod symbol;
 
+pub use calendar::{BusinessCalendar, CalendarSpec};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Engine, EngineBuilder, SweepReport};
 pub use error::{Error, ErrorKind, PolicyProblem, Result};

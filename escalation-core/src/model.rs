@@ -478,6 +478,9 @@ pub struct Ticket {
     pub intake_key: Option<Arc<str>>,
     /// When a queued ticket is offered to the agents again.
     pub route_retry_at: Option<DateTime<Utc>>,
+    /// Why the last assignment attempt failed, while the ticket waits in the queue; a retry
+    /// that fails for the same reason is not logged again.
+    pub queue_reason: Option<crate::routing::NoEligibleAgent>,
     /// The earliest instant the engine must look at this ticket again (the due index key).
     pub next_check: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version; the store increments it on every write.
@@ -508,11 +511,11 @@ pub struct NewTicket {
     pub category: String,
     /// How badly the customer is affected.
     pub impact: Impact,
-    /// Subject line.
-    pub subject: String,
-    /// Body.
-    #[serde(default)]
-    pub body: String,
+    /// Subject line; shared with the ticket, not copied.
+    pub subject: Arc<str>,
+    /// Body; shared with the ticket, not copied.
+    #[serde(default = "empty_text")]
+    pub body: Arc<str>,
     /// When the customer sent it.
     pub received_at: DateTime<Utc>,
     /// Opens the ticket as a Draft (not submitted, not routed) when true.
@@ -544,14 +547,18 @@ impl NewTicket {
             channel,
             category: category.to_owned(),
             impact,
-            subject: subject.to_owned(),
-            body: String::new(),
+            subject: Arc::from(subject),
+            body: empty_text(),
             received_at,
             draft: false,
             intake_key: None,
             priority_override: None,
         }
     }
+}
+
+fn empty_text() -> Arc<str> {
+    Arc::from("")
 }
 
 /// Something that happened to a ticket, recorded by the host.

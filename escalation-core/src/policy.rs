@@ -6,12 +6,13 @@
 //! unknown keys, values of the wrong type and values out of range, each with its dotted path
 //! and the offending value.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::calendar::{BusinessCalendar, CalendarSpec};
 use crate::error::{Error, PolicyProblem, Result};
 use crate::model::{CustomerTier, Impact, Priority, SupportTier};
 
@@ -27,7 +28,13 @@ pub struct Policy {
     pub routing: RoutingPolicy,
     /// How intake talks to the ProfileSource.
     pub intake: IntakePolicy,
+    /// Named business calendars (`[calendars.support]`). The calendar
+    /// [`ALWAYS_CALENDAR`] (open 24/7, UTC) is built in and cannot be redefined.
+    pub calendars: BTreeMap<String, CalendarSpec>,
 }
+
+/// The name of the built-in calendar that is open 24/7 (wall-clock time).
+pub const ALWAYS_CALENDAR: &str = "always";
 
 impl Default for Policy {
     fn default() -> Self {
@@ -36,7 +43,26 @@ impl Default for Policy {
             scoring: ScoringPolicy::default(),
             routing: RoutingPolicy::default(),
             intake: IntakePolicy::default(),
+            calendars: BTreeMap::new(),
         }
+    }
+}
+
+/// The policy's calendars, compiled, by name; includes [`ALWAYS_CALENDAR`].
+#[derive(Debug, Clone)]
+pub struct Calendars {
+    by_name: BTreeMap<String, BusinessCalendar>,
+}
+
+impl Calendars {
+    /// The calendar called `name`, if the policy defines it (or it is `always`).
+    pub fn get(&self, name: &str) -> Option<&BusinessCalendar> {
+        self.by_name.get(name)
+    }
+
+    /// The names of all calendars, `always` included.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
     }
 }
 
@@ -341,6 +367,61 @@ impl Policy {
         }
     }
 
+    /// Compiles the policy's calendars (and the built-in `always`).
+    ///
+    /// # Errors
+    /// [`Error::PolicyInvalid`] when a calendar spec is invalid, with paths under
+    /// `calendars.<name>`.
+    pub fn calendars(&self) -> Result<Calendars> {
+        let mut problems = Vec::new();
+        self.check_calendars(&mut problems);
+        if !problems.is_empty() {
+            return Err(Error::PolicyInvalid { problems });
+        }
+        let mut by_name = BTreeMap::new();
+        by_name.insert(ALWAYS_CALENDAR.to_owned(), BusinessCalendar::always());
+        for (name, spec) in &self.calendars {
+            let cal = BusinessCalendar::new(spec.clone()).map_err(|e| Error::PolicyInvalid {
+                problems: vec![PolicyProblem {
+                    path: format!("calendars.{name}"),
+                    message: e.to_string(),
+                }],
+            })?;
+            by_name.insert(name.clone(), cal);
+        }
+        Ok(Calendars { by_name })
+    }
+
+    fn check_calendars(&self, problems: &mut Vec<PolicyProblem>) {
+        for (name, spec) in &self.calendars {
+            if name == ALWAYS_CALENDAR {
+                problems.push(PolicyProblem {
+                    path: format!("calendars.{name}"),
+                    message: "is built in (open 24/7) and cannot be redefined".to_owned(),
+                });
+                continue;
+            }
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                problems.push(PolicyProblem {
+                    path: format!("calendars.{name}"),
+                    message: format!(
+                        "a calendar name uses only letters, digits, '_' and '-', got {name:?}"
+                    ),
+                });
+            }
+            for p in spec.problems() {
+                problems.push(PolicyProblem {
+                    path: format!("calendars.{name}.{}", p.path),
+                    message: p.message,
+                });
+            }
+        }
+    }
+
     /// Validates an in-memory policy (one built in code rather than loaded).
     ///
     /// # Errors
@@ -356,6 +437,7 @@ impl Policy {
     }
 
     fn check(&self, problems: &mut Vec<PolicyProblem>) {
+        self.check_calendars(problems);
         let mut report = |path: &str, message: String| {
             problems.push(PolicyProblem {
                 path: path.to_owned(),
@@ -509,6 +591,14 @@ fn non_decreasing(report: &mut impl FnMut(&str, String), section: &str, values: 
     }
 }
 
+fn is_empty_collection(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
 fn describe(v: &Value) -> String {
     match v {
         Value::Null => "null".to_owned(),
@@ -586,6 +676,8 @@ fn unknown_keys(input: &Value, known: &Value, prefix: &str, problems: &mut Vec<P
             format!("{prefix}.{key}")
         };
         match known.get(key) {
+            // Empty collections that the typed form leaves out when serializing.
+            None if is_empty_collection(v) => {}
             None => {
                 let mut expected: Vec<&str> = known.keys().map(String::as_str).collect();
                 expected.sort_unstable();
@@ -608,6 +700,52 @@ mod tests {
         let p = Policy::from_toml_str("").unwrap();
         assert_eq!(p, Policy::default());
         p.validate().unwrap();
+    }
+
+    #[test]
+    fn calendars_load_from_toml_and_always_is_built_in() {
+        let p = Policy::from_toml_str(
+            r#"
+            [calendars.support]
+            timezone = "America/New_York"
+            holidays = ["2026-12-25"]
+            [calendars.support.hours]
+            mon = [["09:00", "17:00"]]
+            fri = [["09:00", "12:00"], ["13:00", "17:00"]]
+            "#,
+        )
+        .unwrap();
+        let cals = p.calendars().unwrap();
+        assert_eq!(cals.names().collect::<Vec<_>>(), ["always", "support"]);
+        let support = cals.get("support").unwrap();
+        // Friday 2026-11-27 12:30 New York (17:30 UTC) is the lunch gap.
+        let lunch = chrono::DateTime::parse_from_rfc3339("2026-11-27T17:30:00Z")
+            .unwrap()
+            .to_utc();
+        assert!(!support.is_open(lunch));
+        assert!(support.is_open(lunch + chrono::TimeDelta::hours(1)));
+        assert!(cals.get("always").unwrap().is_open(lunch));
+    }
+
+    #[test]
+    fn calendar_problems_carry_their_path_in_the_policy() {
+        let err = Policy::from_toml_str(
+            r#"
+            [calendars.always]
+            timezone = "Etc/UTC"
+            hours = { mon = [["09:00", "17:00"]] }
+            [calendars.support]
+            timezone = "Mars/Olympus"
+            hours = { mon = [["09:00", "25:00"]] }
+            "#,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("calendars.always: is built in"), "{text}");
+        assert!(text.contains("calendars.support.timezone"), "{text}");
+        assert!(text.contains("Mars/Olympus"), "{text}");
+        assert!(text.contains("calendars.support.hours.mon[0]"), "{text}");
+        assert!(text.contains("25:00"), "{text}");
     }
 
     #[test]

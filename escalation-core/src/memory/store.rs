@@ -1,4 +1,6 @@
 use std::collections::{BTreeSet, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -17,10 +19,10 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    rows: HashMap<TicketId, Row>,
+    rows: FxHashMap<TicketId, Row>,
     intake_keys: HashMap<(TenantId, Arc<str>), TicketId>,
     due: BTreeSet<(DateTime<Utc>, TicketId)>,
-    loads: HashMap<(TenantId, AgentId), u32>,
+    loads: HashMap<TenantId, FxHashMap<AgentId, u32>>,
     last_id: u64,
     last_token: u64,
 }
@@ -43,7 +45,7 @@ impl MemoryStore {
     pub fn with_capacity(tickets: usize) -> MemoryStore {
         MemoryStore {
             state: Mutex::new(State {
-                rows: HashMap::with_capacity(tickets),
+                rows: FxHashMap::with_capacity_and_hasher(tickets, Default::default()),
                 ..State::default()
             }),
         }
@@ -88,7 +90,7 @@ impl State {
 
     fn add_load(&mut self, t: &Ticket, delta: i64) {
         if let Some(k) = counts_toward_load(t) {
-            let n = self.loads.entry(k).or_insert(0);
+            let n = self.loads.entry(k.0).or_default().entry(k.1).or_insert(0);
             *n = if delta >= 0 {
                 n.saturating_add(1)
             } else {
@@ -240,19 +242,14 @@ impl TicketStore for MemoryStore {
         Ok(self.lock().due.first().map(|(at, _)| *at))
     }
 
-    async fn agent_loads(&self, tenant: &TenantId, agents: &[AgentId]) -> Result<Vec<u32>> {
+    async fn agent_loads(&self, tenant: &TenantId, agents: &[&AgentId]) -> Result<Vec<u32>> {
         let st = self.lock();
-        if st.loads.is_empty() {
+        let Some(loads) = st.loads.get(tenant) else {
             return Ok(vec![0; agents.len()]);
-        }
+        };
         Ok(agents
             .iter()
-            .map(|a| {
-                st.loads
-                    .get(&(tenant.clone(), a.clone()))
-                    .copied()
-                    .unwrap_or(0)
-            })
+            .map(|a| loads.get(*a).copied().unwrap_or(0))
             .collect())
     }
 }

@@ -136,5 +136,5 @@ pub trait TicketStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`crate::Error::Storage`] when the store fails.
-    async fn agent_loads(&self, tenant: &TenantId, agents: &[AgentId]) -> Result<Vec<u32>>;
+    async fn agent_loads(&self, tenant: &TenantId, agents: &[&AgentId]) -> Result<Vec<u32>>;
 }

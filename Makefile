@@ -1,0 +1,34 @@
+# `make test` runs every test of the project: formatting, lints, the Rust unit, property and
+# conformance tests, the doc tests, and a smoke run of the main example.
+# Later layers (bindings, databases) add their own targets to `test`.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
+export CARGO_PROFILE_TEST_DEBUG ?= line-tables-only
+
+.PHONY: test lint fmt rust-test example-smoke bench clean
+
+test: lint rust-test example-smoke
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+rust-test:
+	$(CARGO) test --workspace --all-targets --locked
+	$(CARGO) test --workspace --doc --locked
+
+# The main job must keep running end to end; a short day keeps this quick.
+example-smoke:
+	$(CARGO) run --locked --example support_desk -- --tickets 60 --show-logs 1 > /dev/null
+
+bench:
+	$(CARGO) bench --locked --bench intake
+
+clean:
+	$(CARGO) clean
