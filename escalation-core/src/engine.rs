@@ -419,7 +419,9 @@ impl Engine {
             let full = batch.len() == SWEEP_BATCH;
             report.claimed += batch.len();
             for claimed in batch {
-                let (ticket, log) = self.revisit(claimed.ticket, now, &mut report).await;
+                // Each ticket is looked at as of its own moment, not the sweep's start.
+                let at = inner.clock.now();
+                let (ticket, log) = self.revisit(claimed.ticket, at, &mut report).await;
                 // Fenced with the time of the write: work that outlived its lease is refused.
                 let fence = Fence {
                     token: claimed.token,
@@ -508,6 +510,13 @@ impl Engine {
                 let actor = host(by)?;
                 let from = t.status;
                 t.status = from.transition(*to)?;
+                if t.status == Status::InProgress && t.assignee.is_none() {
+                    return Err(Error::invalid(
+                        "to",
+                        "in_progress",
+                        "the ticket has no assignee; assign it first (TicketEvent::Reassigned)",
+                    ));
+                }
                 log.push(LogEntry {
                     at: now,
                     actor,

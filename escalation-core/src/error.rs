@@ -98,7 +98,7 @@ pub enum Error {
     /// A policy document failed validation; carries every problem at once.
     #[error("invalid policy: {}", join_problems(.problems))]
     PolicyInvalid {
-        /// Each problem with its path and value, in document order.
+        /// Each problem with its path and value, sorted by path.
         problems: Vec<PolicyProblem>,
     },
 

@@ -1295,3 +1295,35 @@ async fn a_sweep_that_outlives_its_lease_does_not_write() {
         "a write made after the lease expired was accepted: {report:?}"
     );
 }
+
+/// In Progress means someone works on it: a queued ticket cannot be moved there by a status
+/// change alone (it would be owned by nobody and never routed), only by an assignment.
+#[test]
+fn a_queued_ticket_cannot_be_put_in_progress_without_an_assignee() {
+    let h = Harness::new(
+        Policy::default(),
+        vec![agent("alice", &["billing"], 5, false)],
+    );
+    let t = block_on(
+        h.engine
+            .create_ticket(new_ticket("c-1", "billing", Impact::Bug, t0())),
+    )
+    .unwrap();
+    let err = block_on(h.engine.record(&t, status(Status::InProgress))).unwrap_err();
+    assert_eq!(invalid_field(&err), Some("to"));
+    let unchanged = block_on(h.engine.ticket(&t)).unwrap();
+    assert_eq!(
+        (unchanged.status, unchanged.version),
+        (Status::New, t.version)
+    );
+    let t = block_on(h.engine.record(
+        &t,
+        TicketEvent::Reassigned {
+            agent: AgentId::new("alice"),
+            by: "lead".to_owned(),
+        },
+    ))
+    .unwrap();
+    assert_eq!(t.status, Status::InProgress);
+    assert_eq!(t.assignee, Some(AgentId::new("alice")));
+}

@@ -377,12 +377,18 @@ const CASES: &[Case] = &[
     toml(
         "TOML syntax error: unclosed table header",
         "[scoring\nage_saturation_hours = 10\n",
-        &[("(document)", "invalid TOML: unclosed table, expected `]`")],
+        &[(
+            "(document)",
+            "invalid TOML at line 1, column 9: unclosed table, expected `]`",
+        )],
     ),
     toml(
         "TOML syntax error: duplicate key",
         "version = \"1\"\nversion = \"2\"\n",
-        &[("(document)", "invalid TOML: duplicate key")],
+        &[(
+            "(document)",
+            "invalid TOML at line 2, column 1: duplicate key",
+        )],
     ),
     json(
         "JSON syntax error",

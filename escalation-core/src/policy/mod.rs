@@ -6,11 +6,12 @@
 //! unknown keys, values of the wrong type and values out of range, each with its dotted path
 //! and the offending value.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod load;
+
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::calendar::{BusinessCalendar, CalendarSpec};
 use crate::error::{Error, PolicyProblem, Result};
@@ -291,15 +292,9 @@ impl Policy {
     ///
     /// # Errors
     /// [`Error::PolicyInvalid`] listing every problem (syntax, unknown key, wrong type,
-    /// value out of range), each with its path and value.
+    /// value out of range), each with its path and value, sorted by path.
     pub fn from_toml_str(text: &str) -> Result<Policy> {
-        let value: Value = toml::from_str(text).map_err(|e| Error::PolicyInvalid {
-            problems: vec![PolicyProblem {
-                path: "(document)".to_owned(),
-                message: format!("invalid TOML: {}", e.message()),
-            }],
-        })?;
-        Policy::from_value(value)
+        load::from_toml_str(text)
     }
 
     /// Loads a policy from JSON text.
@@ -307,16 +302,11 @@ impl Policy {
     /// # Errors
     /// [`Error::PolicyInvalid`] listing every problem, as for [`Policy::from_toml_str`].
     pub fn from_json_str(text: &str) -> Result<Policy> {
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::PolicyInvalid {
-            problems: vec![PolicyProblem {
-                path: "(document)".to_owned(),
-                message: format!("invalid JSON: {e}"),
-            }],
-        })?;
-        Policy::from_value(value)
+        load::from_json_str(text)
     }
 
-    /// Loads a policy from a `.toml` or `.json` file (by extension; TOML otherwise).
+    /// Loads a policy from a `.json` file (by extension, in any case) or a TOML file
+    /// (any other name).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the path when the file cannot be read;
@@ -326,7 +316,7 @@ impl Policy {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::invalid("path", path.display(), format!("cannot read: {e}")))?;
         match path.extension().and_then(|e| e.to_str()) {
-            Some("json") => Policy::from_json_str(&text),
+            Some(ext) if ext.eq_ignore_ascii_case("json") => Policy::from_json_str(&text),
             _ => Policy::from_toml_str(&text),
         }
     }
@@ -335,36 +325,8 @@ impl Policy {
     ///
     /// # Errors
     /// [`Error::PolicyInvalid`] listing every problem.
-    pub fn from_value(value: Value) -> Result<Policy> {
-        let mut problems = Vec::new();
-        if !value.is_object() {
-            problems.push(PolicyProblem {
-                path: "(document)".to_owned(),
-                message: format!("must be a table/object, got {}", describe(&value)),
-            });
-            return Err(Error::PolicyInvalid { problems });
-        }
-        let original = value.clone();
-        let policy = deserialize_collecting(value, &mut problems);
-        if let Some(policy) = &policy {
-            // Keys that survive in the input but not in the typed form are unknown.
-            match serde_json::to_value(policy) {
-                Ok(known) => unknown_keys(&original, &known, "", &mut problems),
-                Err(e) => problems.push(PolicyProblem {
-                    path: "(document)".to_owned(),
-                    message: format!("cannot re-encode: {e}"),
-                }),
-            }
-            policy.check(&mut problems);
-        }
-        match policy {
-            Some(policy) if problems.is_empty() => Ok(policy),
-            _ => {
-                problems.sort_by(|a, b| a.path.cmp(&b.path));
-                problems.dedup();
-                Err(Error::PolicyInvalid { problems })
-            }
-        }
+    pub fn from_value(value: serde_json::Value) -> Result<Policy> {
+        load::from_json_value(value)
     }
 
     /// Compiles the policy's calendars (and the built-in `always`).
@@ -432,11 +394,12 @@ impl Policy {
         if problems.is_empty() {
             Ok(())
         } else {
+            problems.sort_by(|a, b| a.path.cmp(&b.path));
             Err(Error::PolicyInvalid { problems })
         }
     }
 
-    fn check(&self, problems: &mut Vec<PolicyProblem>) {
+    pub(crate) fn check(&self, problems: &mut Vec<PolicyProblem>) {
         self.check_calendars(problems);
         let mut report = |path: &str, message: String| {
             problems.push(PolicyProblem {
@@ -587,106 +550,6 @@ fn non_decreasing(report: &mut impl FnMut(&str, String), section: &str, values: 
                 &format!("{section}.{hi_name}"),
                 format!("must not be below {section}.{lo_name} ({lo}), got {hi}"),
             );
-        }
-    }
-}
-
-fn is_empty_collection(v: &Value) -> bool {
-    match v {
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
-    }
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Null => "null".to_owned(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("{s:?}"),
-        Value::Array(_) => "an array".to_owned(),
-        Value::Object(_) => "a table".to_owned(),
-    }
-}
-
-/// Deserializes `value`, and on every type error records it with its path, removes the
-/// offending entry (so its default applies) and tries again, so that one bad value does
-/// not hide the next.
-fn deserialize_collecting(mut value: Value, problems: &mut Vec<PolicyProblem>) -> Option<Policy> {
-    let mut seen = BTreeSet::new();
-    loop {
-        match serde_path_to_error::deserialize::<_, Policy>(&value) {
-            Ok(policy) => return Some(policy),
-            Err(err) => {
-                let path = err.path().to_string();
-                let message = err.inner().to_string();
-                if !seen.insert(path.clone()) {
-                    problems.push(PolicyProblem { path, message });
-                    return None;
-                }
-                problems.push(PolicyProblem {
-                    path: path.clone(),
-                    message,
-                });
-                if !remove_path(&mut value, err.path()) {
-                    return None;
-                }
-            }
-        }
-    }
-}
-
-fn remove_path(value: &mut Value, path: &serde_path_to_error::Path) -> bool {
-    use serde_path_to_error::Segment;
-    let segments: Vec<&Segment> = path.iter().collect();
-    let Some((last, parents)) = segments.split_last() else {
-        return false;
-    };
-    let mut cur = value;
-    for seg in parents {
-        let next = match (seg, cur) {
-            (Segment::Map { key }, Value::Object(map)) => map.get_mut(key.as_str()),
-            (Segment::Seq { index }, Value::Array(items)) => items.get_mut(*index),
-            _ => None,
-        };
-        match next {
-            Some(v) => cur = v,
-            None => return false,
-        }
-    }
-    match (last, cur) {
-        (Segment::Map { key }, Value::Object(map)) => map.remove(key.as_str()).is_some(),
-        (Segment::Seq { index }, Value::Array(items)) if *index < items.len() => {
-            items.remove(*index);
-            true
-        }
-        _ => false,
-    }
-}
-
-fn unknown_keys(input: &Value, known: &Value, prefix: &str, problems: &mut Vec<PolicyProblem>) {
-    let (Value::Object(input), Value::Object(known)) = (input, known) else {
-        return;
-    };
-    for (key, v) in input {
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
-        match known.get(key) {
-            // Empty collections that the typed form leaves out when serializing.
-            None if is_empty_collection(v) => {}
-            None => {
-                let mut expected: Vec<&str> = known.keys().map(String::as_str).collect();
-                expected.sort_unstable();
-                problems.push(PolicyProblem {
-                    path,
-                    message: format!("unknown key, expected one of {}", expected.join(", ")),
-                });
-            }
-            Some(k) => unknown_keys(v, k, &path, problems),
         }
     }
 }
