@@ -29,6 +29,7 @@ example-smoke:
 
 bench:
 	$(CARGO) bench --locked --bench intake
+	$(CARGO) bench --locked --bench calendar
 
 clean:
 	$(CARGO) clean
