@@ -53,6 +53,7 @@ fn engine(capacity: usize) -> Engine {
                     Symbol::intern(CATEGORIES[(i + 2) % CATEGORIES.len()]),
                 ],
                 generalist: i % 7 == 0,
+                email: None,
                 capacity: u32::MAX,
                 available: true,
                 team: TeamId::new("support"),

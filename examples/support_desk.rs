@@ -120,6 +120,7 @@ fn build_desk(rng: &mut ChaCha8Rng, directory: &MemoryDirectory, tenant: &Tenant
             tier,
             skills,
             generalist: i % 6 == 0,
+            email: None,
             capacity: rng.random_range(4..9),
             available: false,
             team: TeamId::new(team),

@@ -28,6 +28,7 @@ fn the_reference_policy_runs_an_engine_and_its_calendar_skips_thanksgiving() {
             tier: SupportTier::Tier1,
             skills: vec![Symbol::intern("billing")],
             generalist: false,
+            email: None,
             capacity: 3,
             available: true,
             team: TeamId::new("billing"),

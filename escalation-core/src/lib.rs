@@ -28,8 +28,10 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod effect;
 pub mod engine;
 pub mod error;
+pub mod ladder;
 pub mod log;
 pub mod memory;
 pub mod model;
@@ -37,7 +39,11 @@ pub mod policy;
 pub mod ports;
 pub mod routing;
 pub mod scoring;
+pub mod sla;
+pub mod span;
 pub mod symbol;
+pub mod task;
+pub mod templates;
 
 pub use calendar::{BusinessCalendar, CalendarSpec};
 pub use clock::{Clock, ManualClock, SystemClock};

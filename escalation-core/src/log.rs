@@ -9,9 +9,14 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AgentId, Channel, CustomerId, CustomerTier, Impact, Priority, Status, TeamId};
+use crate::ladder::{Action, Trigger};
+use crate::model::{
+    AgentId, Channel, CustomerId, CustomerTier, Impact, Priority, Status, SupportTier, TeamId,
+};
 use crate::routing::NoEligibleAgent;
 use crate::scoring::Score;
+use crate::sla::Target;
+use crate::span::Span;
 use crate::symbol::Symbol;
 
 /// Who caused a log entry.
@@ -154,6 +159,243 @@ pub enum LogEvent {
     },
     /// The customer replied.
     CustomerReplied,
+    /// An SLA clock started.
+    SlaStarted {
+        /// Which target.
+        target: Target,
+        /// Which cycle.
+        cycle: u32,
+        /// Its budget.
+        budget: Span,
+        /// The calendar it runs on.
+        calendar: Arc<str>,
+        /// The `[[sla.targets]]` rule that chose the budget.
+        rule: usize,
+        /// Its deadline.
+        deadline: Option<DateTime<Utc>>,
+    },
+    /// A priority change gave a clock another budget.
+    SlaRebudgeted {
+        /// Which target.
+        target: Target,
+        /// Which cycle.
+        cycle: u32,
+        /// The priority the new budget is for.
+        priority: Priority,
+        /// The new budget.
+        budget: Span,
+        /// The new deadline (none while paused).
+        deadline: Option<DateTime<Utc>>,
+    },
+    /// A clock paused; paused time is not consumed.
+    SlaPaused {
+        /// Which target.
+        target: Target,
+        /// Which cycle.
+        cycle: u32,
+        /// Business seconds used so far.
+        used_seconds: i64,
+    },
+    /// A clock resumed.
+    SlaResumed {
+        /// Which target.
+        target: Target,
+        /// Which cycle.
+        cycle: u32,
+        /// Its deadline now.
+        deadline: Option<DateTime<Utc>>,
+    },
+    /// A clock stopped: target met (or missed), or ticket resolved.
+    SlaStopped {
+        /// Which target.
+        target: Target,
+        /// Which cycle.
+        cycle: u32,
+        /// Business seconds used.
+        used_seconds: i64,
+        /// Whether it stopped before its deadline.
+        met: bool,
+    },
+    /// A clock reached a warning.
+    SlaWarning {
+        /// Which target.
+        target: Target,
+        /// Which cycle.
+        cycle: u32,
+        /// Which warning (`"75%"`, `"15m before"`).
+        label: Arc<str>,
+        /// The deadline it warns of.
+        deadline: Option<DateTime<Utc>>,
+    },
+    /// A clock breached: its deadline passed.
+    SlaBreached {
+        /// Which target.
+        target: Target,
+        /// Which cycle.
+        cycle: u32,
+        /// The deadline (the breach instant).
+        deadline: DateTime<Utc>,
+    },
+    /// A ladder level fired.
+    LevelFired {
+        /// The level.
+        level: Arc<str>,
+        /// Its trigger.
+        trigger: Trigger,
+        /// The clock, for clock triggers.
+        target: Option<Target>,
+        /// The cycle.
+        cycle: u32,
+    },
+    /// An escalation task was created.
+    TaskCreated {
+        /// Its id.
+        task: Arc<str>,
+    },
+    /// An effect was written to the outbox.
+    EffectQueued {
+        /// Its idempotency key.
+        key: Arc<str>,
+        /// What it is (`notify`, `page_trigger`, `page_resolve`).
+        kind: Arc<str>,
+        /// Not delivered before this instant (quiet hours).
+        not_before: DateTime<Utc>,
+    },
+    /// An effect was delivered.
+    EffectDelivered {
+        /// Its key.
+        key: Arc<str>,
+        /// Attempts it took.
+        attempts: u32,
+    },
+    /// A delivery failed and will be retried.
+    EffectRetrying {
+        /// Its key.
+        key: Arc<str>,
+        /// Attempts so far.
+        attempts: u32,
+        /// The failure.
+        error: Arc<str>,
+        /// When it is tried again.
+        retry_at: DateTime<Utc>,
+    },
+    /// A delivery failed for good.
+    EffectDeadLettered {
+        /// Its key.
+        key: Arc<str>,
+        /// Attempts made.
+        attempts: u32,
+        /// The failure.
+        error: Arc<str>,
+    },
+    /// An action had nobody to address.
+    NoRecipient {
+        /// The action.
+        action: Action,
+        /// Why.
+        reason: Arc<str>,
+    },
+    /// The ticket moved to another support tier.
+    MovedToTier {
+        /// The new tier.
+        tier: SupportTier,
+        /// The new assignee, if one was found.
+        agent: Option<AgentId>,
+    },
+    /// The ladder raised the priority.
+    PriorityRaised {
+        /// Before.
+        from: Priority,
+        /// After.
+        to: Priority,
+        /// The level that did it.
+        level: Arc<str>,
+    },
+    /// A page was repeated.
+    PageRepeated {
+        /// The page's dedup key.
+        page: Arc<str>,
+        /// The page number (0 is the first).
+        repeat: u32,
+    },
+    /// Somebody acknowledged a page; its repeats stop.
+    PageAcknowledged {
+        /// The page's dedup key.
+        page: Arc<str>,
+    },
+    /// Nobody acknowledged a page in time.
+    PageUnacknowledged {
+        /// The page's dedup key.
+        page: Arc<str>,
+    },
+    /// The ticket was resolved.
+    Resolved {
+        /// What was done.
+        summary: Arc<str>,
+        /// The root cause, if given.
+        root_cause: Option<Arc<str>>,
+    },
+}
+
+fn clock(target: Target, cycle: u32) -> String {
+    if cycle == 0 {
+        target.to_string()
+    } else {
+        format!("{target}#{cycle}")
+    }
+}
+
+fn when(at: Option<DateTime<Utc>>) -> String {
+    at.map_or_else(
+        || "(paused)".to_owned(),
+        |t| t.to_rfc3339_opts(SecondsFormat::Secs, true),
+    )
+}
+
+fn secs(s: i64) -> String {
+    Span::seconds(s).to_string()
+}
+
+impl LogEvent {
+    /// The event's stable snake_case name (the `type` tag of its serialized form).
+    pub fn name(&self) -> &'static str {
+        match self {
+            LogEvent::Created { .. } => "created",
+            LogEvent::ProfileFetched { .. } => "profile_fetched",
+            LogEvent::ProfileNotFound { .. } => "profile_not_found",
+            LogEvent::ProfileUnavailable { .. } => "profile_unavailable",
+            LogEvent::Scored { .. } => "scored",
+            LogEvent::Rescored { .. } => "rescored",
+            LogEvent::PriorityOverridden { .. } => "priority_overridden",
+            LogEvent::PriorityOverrideCleared { .. } => "priority_override_cleared",
+            LogEvent::Assigned { .. } => "assigned",
+            LogEvent::Queued { .. } => "queued",
+            LogEvent::DirectoryUnavailable { .. } => "directory_unavailable",
+            LogEvent::StatusChanged { .. } => "status_changed",
+            LogEvent::AgentReplied { .. } => "agent_replied",
+            LogEvent::CustomerReplied => "customer_replied",
+            LogEvent::SlaStarted { .. } => "sla_started",
+            LogEvent::SlaRebudgeted { .. } => "sla_rebudgeted",
+            LogEvent::SlaPaused { .. } => "sla_paused",
+            LogEvent::SlaResumed { .. } => "sla_resumed",
+            LogEvent::SlaStopped { .. } => "sla_stopped",
+            LogEvent::SlaWarning { .. } => "sla_warning",
+            LogEvent::SlaBreached { .. } => "sla_breached",
+            LogEvent::LevelFired { .. } => "level_fired",
+            LogEvent::TaskCreated { .. } => "task_created",
+            LogEvent::EffectQueued { .. } => "effect_queued",
+            LogEvent::EffectDelivered { .. } => "effect_delivered",
+            LogEvent::EffectRetrying { .. } => "effect_retrying",
+            LogEvent::EffectDeadLettered { .. } => "effect_dead_lettered",
+            LogEvent::NoRecipient { .. } => "no_recipient",
+            LogEvent::MovedToTier { .. } => "moved_to_tier",
+            LogEvent::PriorityRaised { .. } => "priority_raised",
+            LogEvent::PageRepeated { .. } => "page_repeated",
+            LogEvent::PageAcknowledged { .. } => "page_acknowledged",
+            LogEvent::PageUnacknowledged { .. } => "page_unacknowledged",
+            LogEvent::Resolved { .. } => "resolved",
+        }
+    }
 }
 
 /// One entry of a ticket's log.
@@ -290,6 +532,159 @@ impl fmt::Display for LogEvent {
                 "agent replied"
             }),
             LogEvent::CustomerReplied => f.write_str("customer replied"),
+            LogEvent::SlaStarted {
+                target,
+                cycle,
+                budget,
+                calendar,
+                rule,
+                deadline,
+            } => {
+                write!(
+                    f,
+                    "{} clock started: {budget} on calendar {calendar} (sla.targets[{rule}]), due {}",
+                    clock(*target, *cycle),
+                    when(*deadline)
+                )
+            }
+            LogEvent::SlaRebudgeted {
+                target,
+                cycle,
+                priority,
+                budget,
+                deadline,
+            } => write!(
+                f,
+                "{} budget now {budget} for priority {priority}, due {}",
+                clock(*target, *cycle),
+                when(*deadline)
+            ),
+            LogEvent::SlaPaused {
+                target,
+                cycle,
+                used_seconds,
+            } => write!(
+                f,
+                "{} paused after {} used",
+                clock(*target, *cycle),
+                secs(*used_seconds)
+            ),
+            LogEvent::SlaResumed {
+                target,
+                cycle,
+                deadline,
+            } => write!(
+                f,
+                "{} resumed, due {}",
+                clock(*target, *cycle),
+                when(*deadline)
+            ),
+            LogEvent::SlaStopped {
+                target,
+                cycle,
+                used_seconds,
+                met,
+            } => write!(
+                f,
+                "{} stopped after {} used ({})",
+                clock(*target, *cycle),
+                secs(*used_seconds),
+                if *met { "met" } else { "missed" }
+            ),
+            LogEvent::SlaWarning {
+                target,
+                cycle,
+                label,
+                deadline,
+            } => write!(
+                f,
+                "{} warning {label}: due {}",
+                clock(*target, *cycle),
+                when(*deadline)
+            ),
+            LogEvent::SlaBreached {
+                target,
+                cycle,
+                deadline,
+            } => write!(
+                f,
+                "{} BREACHED at its deadline {}",
+                clock(*target, *cycle),
+                when(Some(*deadline))
+            ),
+            LogEvent::LevelFired {
+                level,
+                trigger,
+                target,
+                cycle,
+            } => {
+                write!(f, "ladder level {level} fired on {}", trigger.as_str())?;
+                if let Some(t) = target {
+                    write!(f, " of {}", clock(*t, *cycle))?;
+                }
+                Ok(())
+            }
+            LogEvent::TaskCreated { task } => write!(f, "escalation task {task} created"),
+            LogEvent::EffectQueued {
+                key,
+                kind,
+                not_before,
+            } => write!(
+                f,
+                "{kind} {key} queued, not before {}",
+                when(Some(*not_before))
+            ),
+            LogEvent::EffectDelivered { key, attempts } => {
+                write!(f, "{key} delivered (attempt {attempts})")
+            }
+            LogEvent::EffectRetrying {
+                key,
+                attempts,
+                error,
+                retry_at,
+            } => write!(
+                f,
+                "{key} failed (attempt {attempts}: {error}); retry at {}",
+                when(Some(*retry_at))
+            ),
+            LogEvent::EffectDeadLettered {
+                key,
+                attempts,
+                error,
+            } => write!(
+                f,
+                "{key} dead-lettered after {attempts} attempt(s): {error}"
+            ),
+            LogEvent::NoRecipient { action, reason } => {
+                write!(f, "{} skipped: {reason}", action.as_str())
+            }
+            LogEvent::MovedToTier { tier, agent } => match agent {
+                Some(a) => write!(f, "moved to {tier}, assigned to {a}"),
+                None => write!(f, "moved to {tier}, but no {tier} agent is available"),
+            },
+            LogEvent::PriorityRaised { from, to, level } => {
+                write!(
+                    f,
+                    "priority raised from {from} to {to} by ladder level {level}"
+                )
+            }
+            LogEvent::PageRepeated { page, repeat } => {
+                write!(f, "page {page} repeated (#{repeat})")
+            }
+            LogEvent::PageAcknowledged { page } => {
+                write!(f, "page {page} acknowledged; repeats stop")
+            }
+            LogEvent::PageUnacknowledged { page } => {
+                write!(f, "page {page} not acknowledged in time")
+            }
+            LogEvent::Resolved {
+                summary,
+                root_cause,
+            } => write!(
+                f,
+                "resolved ({}): {summary}",
+                root_cause.as_deref().unwrap_or("no root cause given")
+            ),
         }
     }
 }

@@ -474,6 +474,16 @@ pub struct Ticket {
     pub last_customer_reply_at: Option<DateTime<Utc>>,
     /// When it was last resolved.
     pub resolved_at: Option<DateTime<Utc>>,
+    /// How it was resolved: summary and root cause.
+    pub resolution: Option<Resolution>,
+    /// The policy version whose SLA budgets the clocks were started with.
+    pub policy_version: Option<Arc<str>>,
+    /// The SLA clocks, finished ones included (one per target and cycle).
+    pub sla: Vec<crate::sla::SlaClock>,
+    /// Ladder steps that fired, so each fires exactly once.
+    pub fired: Vec<Fired>,
+    /// On-call pages raised for this ticket.
+    pub pages: Vec<PageState>,
     /// The host's key for idempotent intake, if it gave one.
     pub intake_key: Option<Arc<str>>,
     /// When a queued ticket is offered to the agents again.
@@ -494,6 +504,79 @@ impl Ticket {
             tenant: self.tenant.clone(),
             id: self.id,
         }
+    }
+}
+
+/// How a ticket was resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// What was done.
+    pub summary: Arc<str>,
+    /// The root cause, from the policy's taxonomy (none when resolved by a plain status
+    /// change).
+    pub root_cause: Option<Arc<str>>,
+    /// Who resolved it.
+    pub by: Arc<str>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A ladder step that fired: level, and the clock (target and cycle) or warning it fired for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Fired {
+    /// The level's name.
+    pub level: Arc<str>,
+    /// The clock's target, for clock triggers.
+    pub target: Option<crate::sla::Target>,
+    /// The clock's cycle (or 0).
+    pub cycle: u32,
+    /// The warning index for warnings, the page number for page triggers, else 0.
+    pub sub: u32,
+}
+
+/// An on-call page and its repeats.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageState {
+    /// The dedup key shared by the page and its repeats.
+    pub key: Arc<str>,
+    /// The ladder level that raised it.
+    pub level: Arc<str>,
+    /// The clock it is about, if any.
+    pub target: Option<crate::sla::Target>,
+    /// The one-line summary every repeat carries.
+    pub summary: Arc<str>,
+    /// When it was first sent.
+    pub triggered_at: DateTime<Utc>,
+    /// Pages sent so far, the first included.
+    pub sent: u32,
+    /// Time between repeats.
+    pub repeat_every: crate::span::Span,
+    /// Pages sent at most.
+    pub max_repeats: u32,
+    /// When it counts as unacknowledged.
+    pub ack_deadline: DateTime<Utc>,
+    /// Whether the unacknowledged levels fired.
+    pub ack_timed_out: bool,
+    /// When and by whom it was acknowledged.
+    pub acknowledged: Option<(DateTime<Utc>, Arc<str>)>,
+    /// When it was resolved (the ticket was resolved).
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl PageState {
+    /// Whether the page still repeats and waits for an acknowledgement.
+    pub fn is_active(&self) -> bool {
+        self.acknowledged.is_none() && self.resolved_at.is_none()
+    }
+
+    /// When the next repeat is due, if any.
+    pub fn next_repeat_at(&self) -> Option<DateTime<Utc>> {
+        if !self.is_active() || self.sent >= self.max_repeats {
+            return None;
+        }
+        self.triggered_at.checked_add_signed(
+            self.repeat_every.delta() * i32::try_from(self.sent).unwrap_or(i32::MAX),
+        )
     }
 }
 
@@ -619,6 +702,9 @@ pub struct Agent {
     /// A generalist takes any category.
     #[serde(default)]
     pub generalist: bool,
+    /// Where the agent's warnings go, if known.
+    #[serde(default)]
+    pub email: Option<Arc<str>>,
     /// Open tickets the agent can own at once.
     pub capacity: u32,
     /// On shift and not away.
@@ -628,6 +714,41 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// An available agent of `tier` in `team`, named after its id, with no skills and a
+    /// capacity of 10; refine it with the `with_*` methods.
+    pub fn new(id: impl Into<AgentId>, tier: SupportTier, team: impl Into<TeamId>) -> Agent {
+        let id = id.into();
+        Agent {
+            name: Arc::from(id.as_str()),
+            id,
+            tier,
+            skills: Vec::new(),
+            generalist: false,
+            email: None,
+            capacity: 10,
+            available: true,
+            team: team.into(),
+        }
+    }
+
+    /// The agent with these skills (categories they handle).
+    pub fn with_skills(mut self, skills: &[&str]) -> Agent {
+        self.skills = skills.iter().map(|s| Symbol::intern(s)).collect();
+        self
+    }
+
+    /// The agent with this capacity (open tickets at once).
+    pub fn with_capacity(mut self, capacity: u32) -> Agent {
+        self.capacity = capacity;
+        self
+    }
+
+    /// The agent with this email address (where warnings go).
+    pub fn with_email(mut self, email: &str) -> Agent {
+        self.email = Some(Arc::from(email));
+        self
+    }
+
     /// Whether the agent handles `category`.
     pub fn handles(&self, category: Symbol) -> bool {
         self.generalist || self.skills.contains(&category)

@@ -128,6 +128,7 @@ mod tests {
             tier: SupportTier::Tier1,
             skills: skills.iter().map(|s| Symbol::intern(s)).collect(),
             generalist: false,
+            email: None,
             capacity,
             available,
             team: TeamId::new("t"),

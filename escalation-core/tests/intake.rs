@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use async_trait::async_trait;
 use chrono::TimeDelta;
 use escalation_core::log::RescoreReason;
-use escalation_core::ports::{ClaimDue, Fence, ProfileSource, TicketStore};
+use escalation_core::ports::{ClaimDue, Commit, Fence, ProfileSource, TicketStore};
 use escalation_core::routing::NoEligibleAgent;
 use escalation_core::scoring::{self, ScoreInput};
 use escalation_core::{
@@ -19,7 +19,7 @@ use escalation_core::{
 };
 use futures::executor::block_on;
 
-use common::{Harness, agent, event_names, new_ticket, profile, secs, t0, tenant};
+use common::{Harness, agent, event_names, new_ticket, profile, secs, t0, tenant, without_sla};
 
 fn status(to: Status) -> TicketEvent {
     TicketEvent::StatusChanged {
@@ -39,7 +39,7 @@ fn invalid_field(e: &Error) -> Option<&str> {
 /// A Premium customer with a lifetime value that puts a Bug ticket just under High: it ages
 /// into High about 5.4 hours after it was received (under the default policy).
 fn premium_harness(agents: Vec<escalation_core::Agent>) -> Harness {
-    let h = Harness::new(Policy::default(), agents);
+    let h = Harness::new(without_sla(Policy::default()), agents);
     h.profiles.insert(
         &tenant(),
         profile("c-premium", CustomerTier::Premium, 50_000.0),
@@ -151,7 +151,7 @@ fn create_ticket_runs_steps_1_to_4_and_logs_each_in_order() {
 #[test]
 fn an_unknown_customer_is_scored_at_the_default_tier() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
     );
     let t = block_on(
@@ -272,7 +272,7 @@ fn a_host_override_wins_survives_a_sweep_and_clearing_it_restores_the_band() {
 #[test]
 fn invalid_new_tickets_are_rejected_naming_the_field() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
     );
     let base = new_ticket("c-1", "billing", Impact::Bug, t0());
@@ -356,7 +356,7 @@ fn invalid_new_tickets_are_rejected_naming_the_field() {
 #[test]
 fn intake_with_an_intake_key_is_idempotent() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
     );
     let first = block_on(h.engine.create_ticket(NewTicket {
@@ -403,7 +403,7 @@ fn intake_with_an_intake_key_is_idempotent() {
 
 #[test]
 fn a_ticket_of_another_tenant_reads_as_not_found() {
-    let h = Harness::new(Policy::default(), vec![]);
+    let h = Harness::new(without_sla(Policy::default()), vec![]);
     let acme = TenantId::new("acme");
     let t = block_on(h.engine.create_ticket(NewTicket {
         tenant: acme.clone(),
@@ -427,7 +427,12 @@ fn a_ticket_of_another_tenant_reads_as_not_found() {
         assert_eq!(err.kind(), ErrorKind::NotFound);
         let mut foreign = t.clone();
         foreign.tenant = other.tenant.clone();
-        let err = block_on(h.engine.store().update(foreign, vec![], None)).unwrap_err();
+        let err = block_on(
+            h.engine
+                .store()
+                .update(Commit::new(foreign, vec![], t0()), None),
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
     }
     // Nothing leaked into the ticket through the failed writes.
@@ -467,7 +472,7 @@ fn a_failing_profile_source_is_retried_by_the_sweep() {
         .table
         .insert(&tenant(), profile("c-1", CustomerTier::Premium, 50_000.0));
     let h = Harness::with_profiles(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
         Some(source.clone()),
     );
@@ -551,7 +556,7 @@ fn a_failing_profile_source_is_retried_by_the_sweep() {
 #[test]
 fn the_engine_stops_fetching_after_profile_max_attempts() {
     let source = Arc::new(Flaky::default());
-    let mut policy = Policy::default();
+    let mut policy = without_sla(Policy::default());
     policy.intake.profile_max_attempts = 2;
     let h = Harness::with_profiles(
         policy,
@@ -616,7 +621,7 @@ async fn yield_until(mut done: impl FnMut() -> bool) {
 async fn a_profile_source_that_never_answers_times_out_on_the_clock() {
     let source = Arc::new(Hanging::default());
     let h = Harness::with_profiles(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
         Some(source.clone()),
     );
@@ -673,7 +678,7 @@ async fn a_profile_source_that_never_answers_times_out_on_the_clock() {
 #[test]
 fn a_sweep_with_nothing_due_claims_nothing() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
     );
     assert_eq!(block_on(h.engine.sweep()).unwrap(), SweepReport::default());
@@ -697,7 +702,7 @@ fn no_eligible_agent_queues_the_ticket_and_a_later_sweep_assigns_it() {
     let mut tier2 = agent("carol", &["billing"], 5, true);
     tier2.tier = SupportTier::Tier2;
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![
             agent("alice", &["billing"], 5, false),
             agent("bob", &["network"], 5, true),
@@ -767,7 +772,7 @@ fn no_eligible_agent_queues_the_ticket_and_a_later_sweep_assigns_it() {
 #[test]
 fn a_queued_ticket_stays_queued_while_nobody_is_eligible() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, false)],
     );
     let t = block_on(
@@ -802,7 +807,7 @@ fn assigned_ticket(h: &Harness) -> escalation_core::Ticket {
 #[test]
 fn status_transitions_through_record() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
     );
     let t = assigned_ticket(&h);
@@ -905,7 +910,7 @@ fn status_transitions_through_record() {
 #[test]
 fn a_closed_ticket_rejects_priority_events() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
     );
     let t = assigned_ticket(&h);
@@ -931,7 +936,7 @@ fn a_closed_ticket_rejects_priority_events() {
 #[test]
 fn an_invalid_transition_names_both_states() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
     );
     let t = assigned_ticket(&h);
@@ -969,7 +974,7 @@ fn an_invalid_transition_names_both_states() {
 #[test]
 fn a_customer_reply_reopens_a_resolved_ticket() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
     );
     let t = assigned_ticket(&h);
@@ -985,7 +990,7 @@ fn a_customer_reply_reopens_a_resolved_ticket() {
 #[test]
 fn agent_replied_sets_first_response_at_only_once() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
     );
     let t = assigned_ticket(&h);
@@ -1036,7 +1041,7 @@ fn queued_then_due(h: &Harness) -> escalation_core::Ticket {
 #[test]
 fn two_engines_sweeping_one_store_handle_a_due_ticket_once() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, false)],
     );
     let other = h.second_engine("engine-b");
@@ -1059,7 +1064,7 @@ fn two_engines_sweeping_one_store_handle_a_due_ticket_once() {
 #[test]
 fn a_claim_leases_the_ticket_and_fences_late_writers() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, false)],
     );
     let other = h.second_engine("engine-b");
@@ -1095,7 +1100,8 @@ fn a_claim_leases_the_ticket_and_fences_late_writers() {
         token: first.token,
         now: h.clock_now(),
     };
-    let err = block_on(store.update(first.ticket.clone(), vec![], Some(late))).unwrap_err();
+    let err = block_on(store.update(Commit::new(first.ticket.clone(), vec![], t0()), Some(late)))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert!(err.is_retryable());
 
@@ -1104,7 +1110,11 @@ fn a_claim_leases_the_ticket_and_fences_late_writers() {
         token: second.token,
         now: h.clock_now(),
     };
-    let written = block_on(store.update(second.ticket.clone(), vec![], Some(current))).unwrap();
+    let written = block_on(store.update(
+        Commit::new(second.ticket.clone(), vec![], t0()),
+        Some(current),
+    ))
+    .unwrap();
     assert_eq!(written.version, second.ticket.version + 1);
 
     // A holder whose lease ran out cannot write either, even if nobody claimed since.
@@ -1117,7 +1127,8 @@ fn a_claim_leases_the_ticket_and_fences_late_writers() {
         token: third.token,
         now: h.clock_now(),
     };
-    let err = block_on(store.update(third.ticket, vec![], Some(expired))).unwrap_err();
+    let err =
+        block_on(store.update(Commit::new(third.ticket, vec![], t0()), Some(expired))).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
 }
 
@@ -1134,16 +1145,16 @@ impl ClockNow for Harness {
 #[test]
 fn an_update_based_on_a_stale_version_conflicts() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
     );
     let t = assigned_ticket(&h);
     let store = h.engine.store();
     let a = block_on(store.get(&t.key())).unwrap();
     let stale = a.clone();
-    let written = block_on(store.update(a, vec![], None)).unwrap();
+    let written = block_on(store.update(Commit::new(a, vec![], t0()), None)).unwrap();
     assert_eq!(written.version, t.version + 1);
-    let err = block_on(store.update(stale, vec![], None)).unwrap_err();
+    let err = block_on(store.update(Commit::new(stale, vec![], t0()), None)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert!(matches!(err, Error::Conflict(_)));
     assert!(err.is_retryable());
@@ -1210,7 +1221,7 @@ fn a_ticket_is_rescored_exactly_when_it_ages_into_the_next_band() {
 #[test]
 fn one_sweep_handles_more_due_tickets_than_one_claim_batch() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 1_000, false)],
     );
     let n = 300;
@@ -1270,7 +1281,7 @@ impl ProfileSource for FailsThenHangs {
 async fn a_sweep_that_outlives_its_lease_does_not_write() {
     let source = Arc::new(FailsThenHangs::default());
     let h = Harness::with_profiles(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, true)],
         Some(source.clone()),
     );
@@ -1301,7 +1312,7 @@ async fn a_sweep_that_outlives_its_lease_does_not_write() {
 #[test]
 fn a_queued_ticket_cannot_be_put_in_progress_without_an_assignee() {
     let h = Harness::new(
-        Policy::default(),
+        without_sla(Policy::default()),
         vec![agent("alice", &["billing"], 5, false)],
     );
     let t = block_on(

@@ -831,10 +831,10 @@ fn the_reference_policy_loads_validates_and_shows_the_defaults() {
 /// An unknown key is unknown whatever its value: an empty table or array is no excuse.
 #[test]
 fn unknown_keys_with_empty_values_are_reported() {
-    let err = Policy::from_toml_str("[sla]\n").expect_err("an empty unknown section loaded");
+    let err = Policy::from_toml_str("[slas]\n").expect_err("an empty unknown section loaded");
     assert_eq!(
         pairs(err.policy_problems()),
-        expected_pairs(&[("sla", TOP_KEYS)])
+        expected_pairs(&[("slas", TOP_KEYS)])
     );
     let err = Policy::from_toml_str("extra = []\n[scoring.weights]\nbogus = {}\n")
         .expect_err("unknown keys with empty values loaded");

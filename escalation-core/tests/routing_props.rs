@@ -84,6 +84,7 @@ fn scenario() -> impl Strategy<Value = (Vec<Agent>, Vec<u32>, Symbol, SupportTie
                         .map(|&c| Symbol::intern(CATEGORIES[c]))
                         .collect(),
                     generalist: sp.generalist,
+                    email: None,
                     capacity: sp.capacity,
                     available: sp.available,
                     team: TeamId::new(format!("team-{}", k % 3)),

@@ -1,17 +1,24 @@
 use std::collections::{BTreeSet, HashMap};
-
-use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
 
+use crate::effect::{Delivery, Effect, EffectKind, EffectState};
 use crate::error::{Error, Result};
 use crate::log::LogEntry;
 use crate::model::{AgentId, TenantId, Ticket, TicketId, TicketRef};
-use crate::ports::{ClaimDue, Claimed, Fence, Inserted, StoreCapabilities, TicketStore};
+use crate::ports::{
+    ClaimDue, Claimed, ClaimedEffect, Commit, EffectOutcome, Fence, Inserted, StoreCapabilities,
+    TicketStore,
+};
+use crate::task::EscalationTask;
 
-/// A [`TicketStore`] in memory: one mutex around hash maps and a B-tree due index.
+/// A [`TicketStore`] in memory: one mutex around hash maps and B-tree due indexes.
+///
+/// It is a full store, not a mock: it keeps every guarantee the conformance suite checks
+/// (atomic commits, versions, leases and fencing, unique effect keys, tenant scoping).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -23,6 +30,10 @@ struct State {
     intake_keys: HashMap<(TenantId, Arc<str>), TicketId>,
     due: BTreeSet<(DateTime<Utc>, TicketId)>,
     loads: HashMap<TenantId, FxHashMap<AgentId, u32>>,
+    effects: HashMap<Arc<str>, EffectRow>,
+    effects_due: BTreeSet<(DateTime<Utc>, Arc<str>)>,
+    tasks: HashMap<Arc<str>, EscalationTask>,
+    task_order: Vec<Arc<str>>,
     last_id: u64,
     last_token: u64,
 }
@@ -31,6 +42,15 @@ struct State {
 struct Row {
     ticket: Ticket,
     log: Vec<LogEntry>,
+    effects: Vec<Arc<str>>,
+    due_at: Option<DateTime<Utc>>,
+    lease: Option<(u64, DateTime<Utc>)>,
+}
+
+#[derive(Debug)]
+struct EffectRow {
+    effect: Effect,
+    /// The instant under which the effect sits in `effects_due`, while pending.
     due_at: Option<DateTime<Utc>>,
     lease: Option<(u64, DateTime<Utc>)>,
 }
@@ -59,6 +79,14 @@ impl MemoryStore {
     /// Whether the store holds no ticket.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Every effect in the outbox, across tenants, in key order (for tests and tools).
+    pub fn all_effects(&self) -> Vec<Effect> {
+        let st = self.lock();
+        let mut out: Vec<Effect> = st.effects.values().map(|r| r.effect.clone()).collect();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        out
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -98,6 +126,75 @@ impl State {
             };
         }
     }
+
+    /// Adds effects (a key already present is left alone) and tasks; returns the new keys.
+    fn add_outbox(
+        &mut self,
+        id: TicketId,
+        effects: Vec<Effect>,
+        tasks: Vec<EscalationTask>,
+    ) -> Vec<Arc<str>> {
+        let mut added = Vec::new();
+        for mut e in effects {
+            if self.effects.contains_key(&e.key) {
+                continue;
+            }
+            e.ticket = id;
+            let due_at = (e.state == EffectState::Pending).then_some(e.next_attempt_at);
+            if let Some(at) = due_at {
+                self.effects_due.insert((at, e.key.clone()));
+            }
+            added.push(e.key.clone());
+            self.effects.insert(
+                e.key.clone(),
+                EffectRow {
+                    effect: e,
+                    due_at,
+                    lease: None,
+                },
+            );
+        }
+        for mut t in tasks {
+            if self.tasks.contains_key(&t.id) {
+                continue;
+            }
+            t.ticket = id;
+            self.task_order.push(t.id.clone());
+            self.tasks.insert(t.id.clone(), t);
+        }
+        added
+    }
+
+    /// Cancels the pending triggers of the pages with these dedup keys, among `effects`.
+    fn cancel_pages(&mut self, effects: &[Arc<str>], pages: &[Arc<str>], now: DateTime<Utc>) {
+        if pages.is_empty() {
+            return;
+        }
+        for key in effects {
+            let Some(row) = self.effects.get_mut(key) else {
+                continue;
+            };
+            let is_target = matches!(&row.effect.kind, EffectKind::PageTrigger { page } if pages.contains(&page.dedup_key));
+            if is_target && row.effect.state == EffectState::Pending {
+                row.effect.state = EffectState::Cancelled;
+                row.effect.finished_at = Some(now);
+                row.lease = None;
+                if let Some(at) = row.due_at.take() {
+                    self.effects_due.remove(&(at, key.clone()));
+                }
+            }
+        }
+    }
+}
+
+fn check_fence(lease: Option<(u64, DateTime<Utc>)>, fence: Fence, what: &str) -> Result<()> {
+    match lease {
+        Some((token, until)) if token == fence.token && until > fence.now => Ok(()),
+        _ => Err(Error::Conflict(format!(
+            "lease {} on {what} is no longer held",
+            fence.token
+        ))),
+    }
 }
 
 #[async_trait]
@@ -106,7 +203,15 @@ impl TicketStore for MemoryStore {
         StoreCapabilities::default()
     }
 
-    async fn insert(&self, mut ticket: Ticket, log: Vec<LogEntry>) -> Result<Inserted> {
+    async fn insert(&self, commit: Commit) -> Result<Inserted> {
+        let Commit {
+            mut ticket,
+            log,
+            effects,
+            tasks,
+            cancel_pages: _,
+            at: _,
+        } = commit;
         let mut st = self.lock();
         if let Some(k) = &ticket.intake_key
             && let Some(id) = st.intake_keys.get(&(ticket.tenant.clone(), k.clone()))
@@ -116,8 +221,10 @@ impl TicketStore for MemoryStore {
             })?;
             return Ok(Inserted::Existing(existing));
         }
-        st.last_id += 1;
-        ticket.id = TicketId(st.last_id);
+        if st.rows.contains_key(&ticket.id) {
+            return Err(Error::Conflict(format!("ticket id {} is taken", ticket.id)));
+        }
+        st.last_id = st.last_id.max(ticket.id.0);
         ticket.version = 1;
         if let Some(k) = &ticket.intake_key {
             st.intake_keys
@@ -127,6 +234,11 @@ impl TicketStore for MemoryStore {
             st.due.insert((at, ticket.id));
         }
         st.add_load(&ticket, 1);
+        let effect_keys = if effects.is_empty() && tasks.is_empty() {
+            Vec::new()
+        } else {
+            st.add_outbox(ticket.id, effects, tasks)
+        };
         let out = ticket.clone();
         st.rows.insert(
             ticket.id,
@@ -134,10 +246,17 @@ impl TicketStore for MemoryStore {
                 due_at: ticket.next_check,
                 ticket,
                 log,
+                effects: effect_keys,
                 lease: None,
             },
         );
         Ok(Inserted::Created(out))
+    }
+
+    async fn next_id(&self) -> Result<TicketId> {
+        let mut st = self.lock();
+        st.last_id += 1;
+        Ok(TicketId(st.last_id))
     }
 
     async fn get(&self, key: &TicketRef) -> Result<Ticket> {
@@ -150,16 +269,19 @@ impl TicketStore for MemoryStore {
         Ok(id.and_then(|id| st.rows.get(id)).map(|r| r.ticket.clone()))
     }
 
-    async fn update(
-        &self,
-        mut ticket: Ticket,
-        log: Vec<LogEntry>,
-        fence: Option<Fence>,
-    ) -> Result<Ticket> {
+    async fn update(&self, commit: Commit, fence: Option<Fence>) -> Result<Ticket> {
+        let Commit {
+            mut ticket,
+            log,
+            effects,
+            tasks,
+            cancel_pages,
+            at: now,
+        } = commit;
         let key = ticket.key();
         let mut guard = self.lock();
         let st = &mut *guard;
-        let row = match st.rows.get_mut(&key.id) {
+        let row = match st.rows.get(&key.id) {
             Some(row) if row.ticket.tenant == key.tenant => row,
             _ => return Err(not_found(&key)),
         };
@@ -170,16 +292,19 @@ impl TicketStore for MemoryStore {
             )));
         }
         if let Some(f) = fence {
-            match row.lease {
-                Some((token, until)) if token == f.token && until > f.now => {}
-                _ => {
-                    return Err(Error::Conflict(format!(
-                        "lease {} on ticket {key} is no longer held",
-                        f.token
-                    )));
-                }
-            }
+            check_fence(row.lease, f, &format!("ticket {key}"))?;
         }
+        // Validated: from here on the write cannot fail, so it is all or nothing.
+        let added = st.add_outbox(key.id, effects, tasks);
+        let Some(row) = st.rows.get_mut(&key.id) else {
+            return Err(not_found(&key));
+        };
+        row.effects.extend(added);
+        let row_effects = if cancel_pages.is_empty() {
+            Vec::new()
+        } else {
+            row.effects.clone()
+        };
         ticket.version += 1;
         let old_due = row.due_at.take();
         row.due_at = ticket.next_check;
@@ -187,6 +312,7 @@ impl TicketStore for MemoryStore {
         row.log.extend(log);
         let old = std::mem::replace(&mut row.ticket, ticket);
         let out = row.ticket.clone();
+        st.cancel_pages(&row_effects, &cancel_pages, now);
         if let Some(at) = old_due {
             st.due.remove(&(at, key.id));
         }
@@ -214,6 +340,9 @@ impl TicketStore for MemoryStore {
             .take(request.limit)
             .copied()
             .collect();
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
         let until = request
             .now
             .checked_add_signed(request.lease_for)
@@ -240,6 +369,160 @@ impl TicketStore for MemoryStore {
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
         Ok(self.lock().due.first().map(|(at, _)| *at))
+    }
+
+    async fn claim_effects(&self, request: &ClaimDue) -> Result<Vec<ClaimedEffect>> {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let due: Vec<(DateTime<Utc>, Arc<str>)> = st
+            .effects_due
+            .iter()
+            .take_while(|(at, _)| *at <= request.now)
+            .take(request.limit)
+            .cloned()
+            .collect();
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let until = request
+            .now
+            .checked_add_signed(request.lease_for)
+            .ok_or_else(|| Error::invalid("lease_for", request.lease_for, "out of range"))?;
+        let mut out = Vec::with_capacity(due.len());
+        for entry in due {
+            st.effects_due.remove(&entry);
+            let Some(row) = st.effects.get_mut(&entry.1) else {
+                continue;
+            };
+            st.last_token += 1;
+            let token = st.last_token;
+            row.lease = Some((token, until));
+            row.due_at = Some(until);
+            st.effects_due.insert((until, entry.1));
+            out.push(ClaimedEffect {
+                effect: row.effect.clone(),
+                token,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn finish_effect(&self, outcome: EffectOutcome) -> Result<()> {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let row = match st.effects.get_mut(&outcome.key) {
+            Some(r) if r.effect.tenant == outcome.tenant => r,
+            _ => {
+                return Err(Error::NotFound {
+                    what: "effect",
+                    id: outcome.key.to_string(),
+                });
+            }
+        };
+        check_fence(row.lease, outcome.fence, &format!("effect {}", outcome.key))?;
+        if row.effect.state != EffectState::Pending {
+            return Err(Error::Conflict(format!(
+                "effect {} is no longer pending",
+                outcome.key
+            )));
+        }
+        let now = outcome.fence.now;
+        row.lease = None;
+        row.effect.attempts += 1;
+        let old_due = row.due_at.take();
+        match outcome.delivery {
+            Delivery::Delivered => {
+                row.effect.state = EffectState::Delivered;
+                row.effect.finished_at = Some(now);
+            }
+            Delivery::Retry { at, error } => {
+                row.effect.next_attempt_at = at;
+                row.effect.last_error = Some(error);
+                row.due_at = Some(at);
+            }
+            Delivery::DeadLetter { error } => {
+                row.effect.state = EffectState::DeadLettered;
+                row.effect.last_error = Some(error);
+                row.effect.finished_at = Some(now);
+            }
+        }
+        let new_due = row.due_at;
+        let ticket = row.effect.ticket;
+        if let Some(at) = old_due {
+            st.effects_due.remove(&(at, outcome.key.clone()));
+        }
+        if let Some(at) = new_due {
+            st.effects_due.insert((at, outcome.key.clone()));
+        }
+        if let Some(r) = st.rows.get_mut(&ticket) {
+            r.log.push(outcome.log);
+        }
+        Ok(())
+    }
+
+    async fn effects(&self, key: &TicketRef) -> Result<Vec<Effect>> {
+        let st = self.lock();
+        let row = st.row(key)?;
+        Ok(row
+            .effects
+            .iter()
+            .filter_map(|k| st.effects.get(k).map(|r| r.effect.clone()))
+            .collect())
+    }
+
+    async fn next_effect_due(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.lock().effects_due.first().map(|(at, _)| *at))
+    }
+
+    async fn tasks(
+        &self,
+        tenant: &TenantId,
+        ticket: Option<TicketId>,
+    ) -> Result<Vec<EscalationTask>> {
+        let st = self.lock();
+        Ok(st
+            .task_order
+            .iter()
+            .filter_map(|id| st.tasks.get(id))
+            .filter(|t| &t.tenant == tenant && ticket.is_none_or(|id| t.ticket == id))
+            .cloned()
+            .collect())
+    }
+
+    async fn put_task(&self, task: EscalationTask) -> Result<()> {
+        let mut st = self.lock();
+        match st.tasks.get_mut(&task.id) {
+            Some(t) if t.tenant == task.tenant => {
+                *t = task;
+                Ok(())
+            }
+            _ => Err(Error::NotFound {
+                what: "task",
+                id: task.id.to_string(),
+            }),
+        }
+    }
+
+    async fn log_range(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(TicketId, LogEntry)>> {
+        let st = self.lock();
+        let mut out: Vec<(TicketId, LogEntry)> = st
+            .rows
+            .values()
+            .filter(|r| &r.ticket.tenant == tenant)
+            .flat_map(|r| {
+                r.log
+                    .iter()
+                    .filter(|e| e.at >= from && e.at < to)
+                    .map(move |e| (r.ticket.id, e.clone()))
+            })
+            .collect();
+        out.sort_by_key(|(id, e)| (e.at, *id));
+        Ok(out)
     }
 
     async fn agent_loads(&self, tenant: &TenantId, agents: &[&AgentId]) -> Result<Vec<u32>> {

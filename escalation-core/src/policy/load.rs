@@ -54,9 +54,8 @@ pub(super) fn from_json_value(value: serde_json::Value) -> Result<Policy> {
             format!("must be a table/object, got {}", describe_json(&value)),
         )]));
     }
-    let mut problems = Vec::new();
-    let value = json_to_toml(value, "", &mut problems).unwrap_or(Value::Table(toml::Table::new()));
-    load(value, problems)
+    let value = json_to_toml(value).unwrap_or(Value::Table(toml::Table::new()));
+    load(value, Vec::new())
 }
 
 fn describe_json(v: &serde_json::Value) -> String {
@@ -70,45 +69,22 @@ fn describe_json(v: &serde_json::Value) -> String {
     }
 }
 
-/// Converts JSON to the TOML data model; a `null` (which TOML cannot hold) is reported and
-/// left out, so its default applies.
-fn json_to_toml(
-    v: serde_json::Value,
-    path: &str,
-    problems: &mut Vec<PolicyProblem>,
-) -> Option<Value> {
+/// Converts JSON to the TOML data model. TOML has no null: a `null` means "not set", as an
+/// absent key does (so `None` from Python or `null` from JavaScript takes the default).
+fn json_to_toml(v: serde_json::Value) -> Option<Value> {
     use serde_json::Value as J;
     Some(match v {
-        J::Null => {
-            problems.push(problem(
-                path,
-                "must not be null; leave the key out to use its default",
-            ));
-            return None;
-        }
+        J::Null => return None,
         J::Bool(b) => Value::Boolean(b),
         J::Number(n) => match n.as_i64() {
             Some(i) => Value::Integer(i),
             None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
         J::String(s) => Value::String(s),
-        J::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .filter_map(|(i, item)| json_to_toml(item, &format!("{path}[{i}]"), problems))
-                .collect(),
-        ),
+        J::Array(items) => Value::Array(items.into_iter().filter_map(json_to_toml).collect()),
         J::Object(map) => Value::Table(
             map.into_iter()
-                .filter_map(|(k, item)| {
-                    let child = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    json_to_toml(item, &child, problems).map(|v| (k, v))
-                })
+                .filter_map(|(k, item)| json_to_toml(item).map(|v| (k, v)))
                 .collect(),
         ),
     })

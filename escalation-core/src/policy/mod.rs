@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{BusinessCalendar, CalendarSpec};
 use crate::error::{Error, PolicyProblem, Result};
-use crate::model::{CustomerTier, Impact, Priority, SupportTier};
+use crate::ladder::{Action, LadderLevel, Trigger, default_ladder};
+use crate::model::{CustomerTier, Impact, Priority, Status, SupportTier};
+use crate::sla::{SlaPolicy, Target};
+use crate::templates::{TemplatePolicy, Templates};
 
 /// The whole policy document. Every field has a default, so an empty document is valid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +35,82 @@ pub struct Policy {
     /// Named business calendars (`[calendars.support]`). The calendar
     /// [`ALWAYS_CALENDAR`] (open 24/7, UTC) is built in and cannot be redefined.
     pub calendars: BTreeMap<String, CalendarSpec>,
+    /// SLA targets, pause rules and warnings.
+    pub sla: SlaPolicy,
+    /// The escalation ladder (`[[ladder]]`), in order.
+    pub ladder: Vec<LadderLevel>,
+    /// When notifications may reach each kind of recipient.
+    pub quiet_hours: QuietHours,
+    /// Notification content.
+    pub templates: TemplatePolicy,
+    /// The root-cause taxonomy `resolve` accepts.
+    pub root_causes: Vec<String>,
+    /// How effects are delivered.
+    pub dispatch: DispatchPolicy,
+}
+
+/// Per recipient kind, the calendar whose open hours a notification waits for
+/// (none: deliver at once). Pages are never deferred.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QuietHours {
+    /// Calendar for breach alerts to managers.
+    pub manager_alert: Option<String>,
+    /// Calendar for escalation notices to customers.
+    pub customer_notice: Option<String>,
+    /// Calendar for warnings to assignees.
+    pub agent_warning: Option<String>,
+}
+
+/// How the dispatcher delivers effects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DispatchPolicy {
+    /// Effects claimed per batch.
+    pub batch: usize,
+    /// How long a claimed effect stays leased to one dispatcher.
+    pub lease_seconds: u64,
+    /// How long a port call may take before it counts as a (retryable) failure.
+    pub timeout_ms: u64,
+    /// Attempts after which a failing effect is dead-lettered.
+    pub max_attempts: u32,
+    /// First retry delay; it doubles with each attempt (with ±20 % jitter).
+    pub backoff_base_seconds: u64,
+    /// The longest retry delay.
+    pub backoff_max_seconds: u64,
+    /// The longest `Engine::run` sleeps between rounds when nothing is due.
+    pub idle_seconds: u64,
+}
+
+impl Default for DispatchPolicy {
+    fn default() -> Self {
+        DispatchPolicy {
+            batch: 256,
+            lease_seconds: 60,
+            timeout_ms: 10_000,
+            max_attempts: 8,
+            backoff_base_seconds: 30,
+            backoff_max_seconds: 3_600,
+            idle_seconds: 60,
+        }
+    }
+}
+
+/// The default root-cause taxonomy.
+pub fn default_root_causes() -> Vec<String> {
+    [
+        "product_defect",
+        "configuration",
+        "user_error",
+        "third_party",
+        "capacity",
+        "documentation_gap",
+        "process",
+        "other",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect()
 }
 
 /// The name of the built-in calendar that is open 24/7 (wall-clock time).
@@ -45,6 +124,12 @@ impl Default for Policy {
             routing: RoutingPolicy::default(),
             intake: IntakePolicy::default(),
             calendars: BTreeMap::new(),
+            sla: SlaPolicy::default(),
+            ladder: default_ladder(),
+            quiet_hours: QuietHours::default(),
+            templates: TemplatePolicy::default(),
+            root_causes: default_root_causes(),
+            dispatch: DispatchPolicy::default(),
         }
     }
 }
@@ -354,6 +439,247 @@ impl Policy {
         Ok(Calendars { by_name })
     }
 
+    /// Whether `name` is a calendar of this policy (or `always`).
+    pub fn has_calendar(&self, name: &str) -> bool {
+        name == ALWAYS_CALENDAR || self.calendars.contains_key(name)
+    }
+
+    fn check_sla(&self, problems: &mut Vec<PolicyProblem>) {
+        let mut report =
+            |path: String, message: String| problems.push(PolicyProblem { path, message });
+        let sla = &self.sla;
+        if !self.has_calendar(&sla.calendar) {
+            report(
+                "sla.calendar".to_owned(),
+                format!("names no calendar, got {:?}", sla.calendar),
+            );
+        }
+        for (i, rule) in sla.targets.iter().enumerate() {
+            if let Some(c) = &rule.calendar
+                && !self.has_calendar(c)
+            {
+                report(
+                    format!("sla.targets[{i}].calendar"),
+                    format!("names no calendar, got {c:?}"),
+                );
+            }
+            for target in Target::ALL {
+                if rule.budget(target).is_some_and(|b| b.is_zero()) {
+                    report(
+                        format!("sla.targets[{i}].{target}"),
+                        "must be longer than 0s, got 0s".to_owned(),
+                    );
+                }
+            }
+        }
+        for p in Priority::ALL {
+            for t in CustomerTier::ALL {
+                if sla.rule_for(*p, *t).is_none() {
+                    report(
+                        "sla.targets".to_owned(),
+                        format!(
+                            "no rule matches priority {p} and tier {t}; add a rule without priority and tier as the last one"
+                        ),
+                    );
+                }
+            }
+        }
+        for (i, p) in sla.warnings.percent.iter().enumerate() {
+            if !(1..=99).contains(p) {
+                report(
+                    format!("sla.warnings.percent[{i}]"),
+                    format!("must be between 1 and 99, got {p}"),
+                );
+            }
+        }
+        for (i, b) in sla.warnings.before.iter().enumerate() {
+            if b.is_zero() {
+                report(
+                    format!("sla.warnings.before[{i}]"),
+                    "must be longer than 0s, got 0s".to_owned(),
+                );
+            }
+        }
+        if sla.warnings.len() > 32 {
+            report(
+                "sla.warnings".to_owned(),
+                format!("at most 32 warnings, got {}", sla.warnings.len()),
+            );
+        }
+        for target in Target::ALL {
+            let list = match target {
+                Target::FirstResponse => &sla.pause.first_response,
+                Target::NextResponse => &sla.pause.next_response,
+                Target::Resolution => &sla.pause.resolution,
+            };
+            for (i, s) in list.iter().enumerate() {
+                if !matches!(
+                    s,
+                    Status::PendingCustomer | Status::OnHold | Status::New | Status::InProgress
+                ) {
+                    report(
+                        format!("sla.pause.{target}[{i}]"),
+                        format!(
+                            "only open statuses (new, in_progress, pending_customer, on_hold) can pause a clock, got {s}"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_ladder(&self, problems: &mut Vec<PolicyProblem>) {
+        let mut report =
+            |path: String, message: String| problems.push(PolicyProblem { path, message });
+        let mut names = std::collections::BTreeSet::new();
+        for (i, level) in self.ladder.iter().enumerate() {
+            let at = |field: &str| format!("ladder[{i}].{field}");
+            if level.name.trim().is_empty() {
+                report(at("name"), "must not be empty".to_owned());
+            } else if !level
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                report(
+                    at("name"),
+                    format!(
+                        "uses only letters, digits, '_' and '-', got {:?}",
+                        level.name
+                    ),
+                );
+            } else if !names.insert(level.name.as_str()) {
+                report(
+                    at("name"),
+                    format!("must be unique, got {:?} twice", level.name),
+                );
+            }
+            if level.actions.is_empty() {
+                report(at("actions"), "must name at least one action".to_owned());
+            }
+            match (level.on, level.after) {
+                (Trigger::SinceBreach, None) => report(
+                    at("after"),
+                    "is required when on = \"since_breach\"".to_owned(),
+                ),
+                (Trigger::SinceBreach, Some(a)) if a.is_zero() => {
+                    report(at("after"), "must be longer than 0s, got 0s".to_owned())
+                }
+                (Trigger::SinceBreach, Some(_)) | (_, None) => {}
+                (on, Some(_)) => report(
+                    at("after"),
+                    format!(
+                        "only applies to on = \"since_breach\", not {:?}",
+                        on.as_str()
+                    ),
+                ),
+            }
+            if level.on == Trigger::Priority && level.min_priority.is_none() {
+                report(
+                    at("min_priority"),
+                    "is required when on = \"priority\"".to_owned(),
+                );
+            }
+            if !level.targets.is_empty()
+                && !matches!(
+                    level.on,
+                    Trigger::Warning | Trigger::Breach | Trigger::SinceBreach
+                )
+            {
+                report(
+                    at("targets"),
+                    format!(
+                        "only applies to clock triggers (warning, breach, since_breach), not {:?}",
+                        level.on.as_str()
+                    ),
+                );
+            }
+            if level.actions.contains(&Action::Page) {
+                let p = &level.page;
+                if p.repeat_every.is_zero() {
+                    report(
+                        at("page.repeat_every"),
+                        "must be longer than 0s, got 0s".to_owned(),
+                    );
+                }
+                if p.max_repeats == 0 || p.max_repeats > 100 {
+                    report(
+                        at("page.max_repeats"),
+                        format!("must be between 1 and 100, got {}", p.max_repeats),
+                    );
+                }
+                if p.ack_timeout.is_zero() {
+                    report(
+                        at("page.ack_timeout"),
+                        "must be longer than 0s, got 0s".to_owned(),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_delivery(&self, problems: &mut Vec<PolicyProblem>) {
+        let q = &self.quiet_hours;
+        for (field, cal) in [
+            ("manager_alert", &q.manager_alert),
+            ("customer_notice", &q.customer_notice),
+            ("agent_warning", &q.agent_warning),
+        ] {
+            if let Some(c) = cal
+                && !self.has_calendar(c)
+            {
+                problems.push(PolicyProblem {
+                    path: format!("quiet_hours.{field}"),
+                    message: format!("names no calendar, got {c:?}"),
+                });
+            }
+        }
+        if let Err(mut p) = Templates::compile(&self.templates) {
+            problems.append(&mut p);
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if self.root_causes.is_empty() {
+            problems.push(PolicyProblem {
+                path: "root_causes".to_owned(),
+                message: "must list at least one root cause".to_owned(),
+            });
+        }
+        for (i, c) in self.root_causes.iter().enumerate() {
+            if c.trim().is_empty() || !seen.insert(c.as_str()) {
+                problems.push(PolicyProblem {
+                    path: format!("root_causes[{i}]"),
+                    message: format!("must be non-empty and unique, got {c:?}"),
+                });
+            }
+        }
+        let d = &self.dispatch;
+        let mut range = |field: &str, v: u64, lo: u64, hi: u64| {
+            if !(lo..=hi).contains(&v) {
+                problems.push(PolicyProblem {
+                    path: format!("dispatch.{field}"),
+                    message: format!("must be between {lo} and {hi}, got {v}"),
+                });
+            }
+        };
+        range(
+            "batch",
+            u64::try_from(d.batch).unwrap_or(u64::MAX),
+            1,
+            10_000,
+        );
+        range("lease_seconds", d.lease_seconds, 1, 3_600);
+        range("timeout_ms", d.timeout_ms, 1, 600_000);
+        range("max_attempts", u64::from(d.max_attempts), 1, 100);
+        range("backoff_base_seconds", d.backoff_base_seconds, 1, 86_400);
+        range(
+            "backoff_max_seconds",
+            d.backoff_max_seconds,
+            d.backoff_base_seconds.max(1),
+            7 * 86_400,
+        );
+        range("idle_seconds", d.idle_seconds, 1, 86_400);
+    }
+
     fn check_calendars(&self, problems: &mut Vec<PolicyProblem>) {
         for (name, spec) in &self.calendars {
             if name == ALWAYS_CALENDAR {
@@ -401,6 +727,9 @@ impl Policy {
 
     pub(crate) fn check(&self, problems: &mut Vec<PolicyProblem>) {
         self.check_calendars(problems);
+        self.check_sla(problems);
+        self.check_ladder(problems);
+        self.check_delivery(problems);
         let mut report = |path: &str, message: String| {
             problems.push(PolicyProblem {
                 path: path.to_owned(),

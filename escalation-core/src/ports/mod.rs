@@ -14,4 +14,7 @@ pub use directory::AgentDirectory;
 pub use notifier::{Notification, NotificationKind, Notifier};
 pub use pager::{Page, Pager};
 pub use profile::ProfileSource;
-pub use store::{ClaimDue, Claimed, Fence, Inserted, StoreCapabilities, TicketStore};
+pub use store::{
+    ClaimDue, Claimed, ClaimedEffect, Commit, EffectOutcome, Fence, Inserted, StoreCapabilities,
+    TicketStore,
+};

@@ -3,9 +3,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::effect::{Delivery, Effect};
 use crate::error::Result;
 use crate::log::LogEntry;
-use crate::model::{AgentId, TenantId, Ticket, TicketRef};
+use crate::model::{AgentId, TenantId, Ticket, TicketId, TicketRef};
+use crate::task::EscalationTask;
 
 /// What a store can do; the engine adapts to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,6 +35,62 @@ impl Inserted {
             Inserted::Created(t) | Inserted::Existing(t) => t,
         }
     }
+}
+
+/// Everything one atomic write commits: the ticket's new state, its new log entries, the
+/// effects and tasks the change caused, and the pages whose pending repeats it cancels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commit {
+    /// The ticket's new state (its `version` is the version it was read at).
+    pub ticket: Ticket,
+    /// Log entries to append.
+    pub log: Vec<LogEntry>,
+    /// Effects to add to the outbox; a key already present is left as it is.
+    pub effects: Vec<Effect>,
+    /// Escalation tasks to create; an id already present is left as it is.
+    pub tasks: Vec<EscalationTask>,
+    /// Page dedup keys whose pending triggers (repeats) are cancelled.
+    pub cancel_pages: Vec<Arc<str>>,
+    /// The writer's clock at the time of the write (stamped on cancellations).
+    pub at: DateTime<Utc>,
+}
+
+impl Commit {
+    /// A commit of a ticket and its log entries only, made at `at`.
+    pub fn new(ticket: Ticket, log: Vec<LogEntry>, at: DateTime<Utc>) -> Commit {
+        Commit {
+            ticket,
+            log,
+            effects: Vec::new(),
+            tasks: Vec::new(),
+            cancel_pages: Vec::new(),
+            at,
+        }
+    }
+}
+
+/// An effect claimed for delivery under a lease.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedEffect {
+    /// The effect as of the claim.
+    pub effect: Effect,
+    /// The lease token to fence the outcome with.
+    pub token: u64,
+}
+
+/// The outcome of one delivery attempt, with the log entry that records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectOutcome {
+    /// The effect's tenant.
+    pub tenant: TenantId,
+    /// The effect's key.
+    pub key: Arc<str>,
+    /// The lease token it was claimed with, and the dispatcher's time now.
+    pub fence: Fence,
+    /// What happened.
+    pub delivery: Delivery,
+    /// The entry appended to the ticket's log in the same write.
+    pub log: LogEntry,
 }
 
 /// Proof that the writer still holds the lease it claimed a ticket with.
@@ -78,13 +136,20 @@ pub trait TicketStore: Send + Sync + 'static {
     /// What this store can do.
     fn capabilities(&self) -> StoreCapabilities;
 
-    /// Inserts a new ticket with its first log entries, assigning its id and version 1.
-    /// When the ticket has an intake key already used in its tenant, writes nothing and
-    /// returns the existing ticket.
+    /// Hands out a fresh ticket id (ids are never reused; a gap is harmless).
     ///
     /// # Errors
     /// [`crate::Error::Storage`] when the store fails.
-    async fn insert(&self, ticket: Ticket, log: Vec<LogEntry>) -> Result<Inserted>;
+    async fn next_id(&self) -> Result<TicketId>;
+
+    /// Inserts a new ticket (with an id from [`TicketStore::next_id`]) with its first log
+    /// entries, effects and tasks, at version 1. When the ticket has an intake key already
+    /// used in its tenant, writes nothing and returns the existing ticket.
+    ///
+    /// # Errors
+    /// [`crate::Error::Conflict`] when the id is taken; [`crate::Error::Storage`] when the
+    /// store fails.
+    async fn insert(&self, commit: Commit) -> Result<Inserted>;
 
     /// Reads a ticket.
     ///
@@ -98,19 +163,15 @@ pub trait TicketStore: Send + Sync + 'static {
     /// [`crate::Error::Storage`] when the store fails.
     async fn find_by_intake_key(&self, tenant: &TenantId, key: &str) -> Result<Option<Ticket>>;
 
-    /// Writes a ticket's new state and appends `log`, if the stored version still equals
-    /// `ticket.version` (and, with a fence, the lease is still held). Increments the version,
-    /// files the ticket under `ticket.next_check` in the due index and releases any lease.
+    /// Commits a ticket's new state with its log entries, effects, tasks and cancellations,
+    /// if the stored version still equals `commit.ticket.version` (and, with a fence, the
+    /// lease is still held). Increments the version, files the ticket under its
+    /// `next_check` in the due index and releases any lease.
     ///
     /// # Errors
-    /// [`crate::Error::Conflict`] when the version moved on or the lease was lost;
-    /// [`crate::Error::NotFound`] when the ticket does not exist in that tenant.
-    async fn update(
-        &self,
-        ticket: Ticket,
-        log: Vec<LogEntry>,
-        fence: Option<Fence>,
-    ) -> Result<Ticket>;
+    /// [`crate::Error::Conflict`] when the version moved on or the lease was lost (nothing
+    /// is written); [`crate::Error::NotFound`] when the ticket does not exist in that tenant.
+    async fn update(&self, commit: Commit, fence: Option<Fence>) -> Result<Ticket>;
 
     /// The log of a ticket, oldest first.
     ///
@@ -131,6 +192,60 @@ pub trait TicketStore: Send + Sync + 'static {
     /// # Errors
     /// [`crate::Error::Storage`] when the store fails.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>>;
+
+    /// Claims up to `limit` pending effects whose next attempt is due at `now`, earliest
+    /// first, leasing each until `now + lease_for`. An effect whose lease expires is due again.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when the store fails.
+    async fn claim_effects(&self, request: &ClaimDue) -> Result<Vec<ClaimedEffect>>;
+
+    /// Records a delivery attempt's outcome and appends its log entry, if the lease is still
+    /// held.
+    ///
+    /// # Errors
+    /// [`crate::Error::Conflict`] when the lease was lost (nothing is written);
+    /// [`crate::Error::NotFound`] when the effect does not exist in that tenant.
+    async fn finish_effect(&self, outcome: EffectOutcome) -> Result<()>;
+
+    /// The effects of a ticket, oldest first.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] when the ticket does not exist in that tenant.
+    async fn effects(&self, key: &TicketRef) -> Result<Vec<Effect>>;
+
+    /// The earliest next attempt among pending effects, if any.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when the store fails.
+    async fn next_effect_due(&self) -> Result<Option<DateTime<Utc>>>;
+
+    /// The escalation tasks of `tenant` (of one ticket when given), oldest first.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when the store fails.
+    async fn tasks(
+        &self,
+        tenant: &TenantId,
+        ticket: Option<TicketId>,
+    ) -> Result<Vec<EscalationTask>>;
+
+    /// Replaces a task (the host assigned or closed it).
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] when no task has that id in that tenant.
+    async fn put_task(&self, task: EscalationTask) -> Result<()>;
+
+    /// Log entries of `tenant` with `from <= at < to`, in time order.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when the store fails.
+    async fn log_range(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(TicketId, LogEntry)>>;
 
     /// The number of open tickets each of `agents` owns in `tenant`, in the same order.
     ///

@@ -9,7 +9,7 @@ use escalation_core::memory::{MemoryDirectory, MemoryProfiles, MemoryStore};
 use escalation_core::ports::ProfileSource;
 use escalation_core::{
     Agent, AgentId, Channel, Contact, CustomerId, CustomerProfile, CustomerTier, Engine, Impact,
-    LogEntry, LogEvent, ManualClock, NewTicket, Policy, SupportTier, Symbol, TeamId, TenantId,
+    LogEntry, ManualClock, NewTicket, Policy, SupportTier, Symbol, TeamId, TenantId,
 };
 
 /// The instant every test clock starts at.
@@ -29,6 +29,7 @@ pub fn agent(id: &str, skills: &[&str], capacity: u32, available: bool) -> Agent
         tier: SupportTier::Tier1,
         skills: skills.iter().map(|s| Symbol::intern(s)).collect(),
         generalist: false,
+        email: None,
         capacity,
         available,
         team: TeamId::new("team-a"),
@@ -124,24 +125,17 @@ impl Harness {
 
 /// A short name for each log event, for comparing sequences.
 pub fn event_name(e: &LogEntry) -> &'static str {
-    match &e.event {
-        LogEvent::Created { .. } => "created",
-        LogEvent::ProfileFetched { .. } => "profile_fetched",
-        LogEvent::ProfileNotFound { .. } => "profile_not_found",
-        LogEvent::ProfileUnavailable { .. } => "profile_unavailable",
-        LogEvent::Scored { .. } => "scored",
-        LogEvent::Rescored { .. } => "rescored",
-        LogEvent::PriorityOverridden { .. } => "priority_overridden",
-        LogEvent::PriorityOverrideCleared { .. } => "priority_override_cleared",
-        LogEvent::Assigned { .. } => "assigned",
-        LogEvent::Queued { .. } => "queued",
-        LogEvent::DirectoryUnavailable { .. } => "directory_unavailable",
-        LogEvent::StatusChanged { .. } => "status_changed",
-        LogEvent::AgentReplied { .. } => "agent_replied",
-        LogEvent::CustomerReplied => "customer_replied",
-    }
+    e.event.name()
 }
 
 pub fn event_names(log: &[LogEntry]) -> Vec<&'static str> {
     log.iter().map(event_name).collect()
+}
+
+/// `policy` with no SLA clocks and an empty ladder: for tests about intake, routing and
+/// scoring alone, whose logs and due instants must not mix in SLA work.
+pub fn without_sla(mut policy: Policy) -> Policy {
+    policy.sla.targets = vec![escalation_core::sla::TargetRule::default()];
+    policy.ladder.clear();
+    policy
 }

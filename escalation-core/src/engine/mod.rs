@@ -5,6 +5,13 @@
 //! ([`Engine::record`]) are applied under optimistic concurrency. The sweep
 //! ([`Engine::sweep`]) claims only the tickets that are due through the store's due index.
 
+mod dispatch;
+mod explain;
+mod workflow;
+
+pub use dispatch::DispatchReport;
+pub use explain::{Explanation, TargetExplanation};
+
 use std::collections::HashMap;
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
@@ -27,6 +34,8 @@ use crate::ports::{AgentDirectory, ClaimDue, Fence, Notifier, Pager, ProfileSour
 use crate::routing::{self, Route};
 use crate::scoring::{self, ScoreInput};
 use crate::symbol::Symbol;
+use crate::templates::Templates;
+use workflow::Change;
 
 /// How many due tickets one claim takes.
 const SWEEP_BATCH: usize = 256;
@@ -45,6 +54,7 @@ struct Inner {
     id: Arc<str>,
     policy: Arc<Policy>,
     calendars: Calendars,
+    templates: Templates,
     store: Arc<dyn TicketStore>,
     profiles: Arc<dyn ProfileSource>,
     notifier: Arc<dyn Notifier>,
@@ -135,11 +145,14 @@ impl EngineBuilder {
         let policy = self.policy.unwrap_or_default();
         policy.validate()?;
         let calendars = policy.calendars()?;
+        let templates = Templates::compile(&policy.templates)
+            .map_err(|problems| Error::PolicyInvalid { problems })?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 id: Arc::from(self.id.unwrap_or_else(|| "engine".to_owned())),
                 policy: Arc::new(policy),
                 calendars,
+                templates,
                 store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
                 profiles: self
                     .profiles
@@ -281,7 +294,9 @@ impl Engine {
             return Ok(t);
         }
         let category = Symbol::intern(&new.category);
-        let mut log = Vec::with_capacity(5);
+        let id = inner.store.next_id().await?;
+        let mut change = Change::with_log_capacity(8);
+        let log = &mut change.log;
         log.push(LogEntry::engine(
             now,
             LogEvent::Created {
@@ -292,7 +307,7 @@ impl Engine {
             },
         ));
         let profile = self
-            .fetch_profile(&new.tenant, &new.customer, now, 0, &mut log)
+            .fetch_profile(&new.tenant, &new.customer, now, 0, log)
             .await;
         let policy = &inner.policy;
         let score = scoring::score(
@@ -301,7 +316,7 @@ impl Engine {
         );
         log.push(LogEntry::engine(now, LogEvent::Scored { score }));
         let mut ticket = Ticket {
-            id: TicketId(0),
+            id,
             tenant: new.tenant,
             customer: new.customer,
             channel: new.channel,
@@ -326,6 +341,11 @@ impl Engine {
             first_response_at: None,
             last_customer_reply_at: None,
             resolved_at: None,
+            resolution: None,
+            policy_version: None,
+            sla: Vec::new(),
+            fired: Vec::new(),
+            pages: Vec::new(),
             intake_key: new.intake_key.map(Arc::from),
             route_retry_at: None,
             queue_reason: None,
@@ -352,10 +372,15 @@ impl Engine {
             });
         }
         if ticket.status == Status::New {
-            self.assign(&mut ticket, now, &mut log).await;
+            self.assign(&mut ticket, now, &mut change.log).await;
         }
+        self.evaluate(&mut ticket, now, &mut change).await;
         ticket.next_check = self.next_check(&ticket, now);
-        Ok(inner.store.insert(ticket, log).await?.into_ticket())
+        Ok(inner
+            .store
+            .insert(change.into_commit(ticket, now))
+            .await?
+            .into_ticket())
     }
 
     /// Records an event on a ticket (status change, reply, priority override, manual
@@ -371,15 +396,249 @@ impl Engine {
         let key = key.into();
         let mut last_conflict = None;
         for _ in 0..RECORD_ATTEMPTS {
-            let ticket = self.inner.store.get(&key).await?;
+            let mut ticket = self.inner.store.get(&key).await?;
             let now = self.inner.clock.now();
-            let (ticket, log) = self.apply(ticket, &event, now).await?;
-            match self.inner.store.update(ticket, log, None).await {
+            let mut change = Change::default();
+            // Whatever fell due before the event happened first.
+            self.evaluate(&mut ticket, now, &mut change).await;
+            self.apply(&mut ticket, &event, now, &mut change).await?;
+            self.evaluate(&mut ticket, now, &mut change).await;
+            ticket.next_check = self.next_check(&ticket, now);
+            match self
+                .inner
+                .store
+                .update(change.into_commit(ticket, now), None)
+                .await
+            {
                 Err(e @ Error::Conflict(_)) => last_conflict = Some(e),
                 other => return other,
             }
         }
         Err(last_conflict.unwrap_or_else(|| Error::Conflict(format!("ticket {key}"))))
+    }
+
+    /// Applies a synchronous change to a ticket under optimistic concurrency: read, bring
+    /// the clocks up to now, change, commit; on a concurrent write, again.
+    async fn change_ticket<F>(&self, key: &TicketRef, f: F) -> Result<Ticket>
+    where
+        F: Fn(&Engine, &mut Ticket, DateTime<Utc>, &mut Change) -> Result<()>,
+    {
+        let mut last_conflict = None;
+        for _ in 0..RECORD_ATTEMPTS {
+            let mut ticket = self.inner.store.get(key).await?;
+            let now = self.inner.clock.now();
+            let mut change = Change::default();
+            self.evaluate(&mut ticket, now, &mut change).await;
+            f(self, &mut ticket, now, &mut change)?;
+            self.evaluate(&mut ticket, now, &mut change).await;
+            ticket.next_check = self.next_check(&ticket, now);
+            match self
+                .inner
+                .store
+                .update(change.into_commit(ticket, now), None)
+                .await
+            {
+                Err(e @ Error::Conflict(_)) => last_conflict = Some(e),
+                other => return other,
+            }
+        }
+        Err(last_conflict.unwrap_or_else(|| Error::Conflict(format!("ticket {key}"))))
+    }
+
+    /// Resolves a ticket with a summary and a root cause from the policy's taxonomy: stops
+    /// its clocks, cancels pending page repeats and sends a resolve to the Pager for each page.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `summary`, `root_cause` or `by`;
+    /// [`Error::InvalidTransition`] when the ticket cannot be resolved from its status;
+    /// [`Error::NotFound`] when it does not exist in its tenant.
+    pub async fn resolve(
+        &self,
+        key: impl Into<TicketRef>,
+        summary: &str,
+        root_cause: &str,
+        by: &str,
+    ) -> Result<Ticket> {
+        let key = key.into();
+        check_text("summary", summary, 10_000)?;
+        let actor = host(by)?;
+        let causes = &self.inner.policy.root_causes;
+        if !causes.iter().any(|c| c == root_cause) {
+            return Err(Error::invalid(
+                "root_cause",
+                root_cause,
+                format!("must be one of {}", causes.join(", ")),
+            ));
+        }
+        let summary: Arc<str> = Arc::from(summary);
+        let root_cause: Arc<str> = Arc::from(root_cause);
+        let by: Arc<str> = Arc::from(by);
+        self.change_ticket(&key, |engine, t, now, change| {
+            let from = t.status;
+            t.status = from.transition(Status::Resolved)?;
+            t.resolved_at = Some(now);
+            t.resolution = Some(crate::model::Resolution {
+                summary: summary.clone(),
+                root_cause: Some(root_cause.clone()),
+                by: by.clone(),
+                at: now,
+            });
+            change.log.push(LogEntry {
+                at: now,
+                actor: actor.clone(),
+                event: LogEvent::StatusChanged {
+                    from,
+                    to: Status::Resolved,
+                    reason: None,
+                },
+            });
+            change.log.push(LogEntry {
+                at: now,
+                actor: actor.clone(),
+                event: LogEvent::Resolved {
+                    summary: summary.clone(),
+                    root_cause: Some(root_cause.clone()),
+                },
+            });
+            engine.finish(t, now, change);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Acknowledges page `page` (its dedup key) of a ticket: its repeats stop and pending
+    /// repeats are cancelled. Acknowledging twice changes nothing.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the ticket or the page does not exist;
+    /// [`Error::InvalidInput`] naming `by` when it is empty.
+    pub async fn acknowledge(
+        &self,
+        key: impl Into<TicketRef>,
+        page: &str,
+        by: &str,
+    ) -> Result<Ticket> {
+        let key = key.into();
+        host(by)?;
+        let by: Arc<str> = Arc::from(by);
+        self.change_ticket(&key, |_, t, now, change| {
+            if Engine::acknowledge_page(t, page, &by, now, change) {
+                Ok(())
+            } else {
+                Err(Error::NotFound {
+                    what: "page",
+                    id: page.to_owned(),
+                })
+            }
+        })
+        .await
+    }
+
+    /// Applies the current policy's SLA budgets to a ticket's open clocks (after a policy
+    /// edit; otherwise tickets keep the budgets they started with) and pins the current
+    /// policy version on it.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the ticket does not exist in its tenant.
+    pub async fn recalculate(&self, key: impl Into<TicketRef>) -> Result<Ticket> {
+        let key = key.into();
+        self.change_ticket(&key, |engine, t, _, _| {
+            // Clocks whose priority differs are rebudgeted by `evaluate`; marking every open
+            // clock as out of date makes it take the current policy's budgets.
+            for clock in t.sla.iter_mut().filter(|c| c.stopped_at.is_none()) {
+                clock.priority = match t.priority {
+                    crate::model::Priority::Low => crate::model::Priority::Critical,
+                    _ => crate::model::Priority::Low,
+                };
+            }
+            t.policy_version = Some(Arc::from(engine.inner.policy.version.as_str()));
+            Ok(())
+        })
+        .await
+    }
+
+    /// The escalation tasks of a tenant (of one ticket when given), oldest first.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the store fails.
+    pub async fn tasks(
+        &self,
+        tenant: &TenantId,
+        ticket: Option<TicketId>,
+    ) -> Result<Vec<crate::task::EscalationTask>> {
+        self.inner.store.tasks(tenant, ticket).await
+    }
+
+    /// Assigns an escalation task to an agent (or unassigns it with `None`).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no task has that id in the tenant.
+    pub async fn assign_task(
+        &self,
+        tenant: &TenantId,
+        task: &str,
+        agent: Option<AgentId>,
+    ) -> Result<crate::task::EscalationTask> {
+        let mut t = self.find_task(tenant, task).await?;
+        t.assignee = agent;
+        self.inner.store.put_task(t.clone()).await?;
+        Ok(t)
+    }
+
+    /// Closes an escalation task.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no task has that id in the tenant.
+    pub async fn close_task(
+        &self,
+        tenant: &TenantId,
+        task: &str,
+    ) -> Result<crate::task::EscalationTask> {
+        let mut t = self.find_task(tenant, task).await?;
+        if t.status == crate::task::TaskStatus::Open {
+            t.status = crate::task::TaskStatus::Closed;
+            t.closed_at = Some(self.inner.clock.now());
+            self.inner.store.put_task(t.clone()).await?;
+        }
+        Ok(t)
+    }
+
+    async fn find_task(
+        &self,
+        tenant: &TenantId,
+        task: &str,
+    ) -> Result<crate::task::EscalationTask> {
+        self.inner
+            .store
+            .tasks(tenant, None)
+            .await?
+            .into_iter()
+            .find(|t| &*t.id == task)
+            .ok_or_else(|| Error::NotFound {
+                what: "task",
+                id: task.to_owned(),
+            })
+    }
+
+    /// The effects (notifications and pages) a ticket caused, with their delivery state.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the ticket does not exist in its tenant.
+    pub async fn effects(&self, key: impl Into<TicketRef>) -> Result<Vec<crate::effect::Effect>> {
+        self.inner.store.effects(&key.into()).await
+    }
+
+    /// The escalation log of a tenant between `from` (inclusive) and `to` (exclusive).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the store fails.
+    pub async fn log_range(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(TicketId, LogEntry)>> {
+        self.inner.store.log_range(tenant, from, to).await
     }
 
     /// Reads a ticket.
@@ -421,13 +680,17 @@ impl Engine {
             for claimed in batch {
                 // Each ticket is looked at as of its own moment, not the sweep's start.
                 let at = inner.clock.now();
-                let (ticket, log) = self.revisit(claimed.ticket, at, &mut report).await;
+                let (ticket, change) = self.revisit(claimed.ticket, at, &mut report).await;
                 // Fenced with the time of the write: work that outlived its lease is refused.
                 let fence = Fence {
                     token: claimed.token,
                     now: inner.clock.now(),
                 };
-                match inner.store.update(ticket, log, Some(fence)).await {
+                match inner
+                    .store
+                    .update(change.into_commit(ticket, at), Some(fence))
+                    .await
+                {
                     Ok(_) => {}
                     Err(Error::Conflict(_)) => report.conflicts += 1,
                     Err(e) => return Err(e),
@@ -444,8 +707,9 @@ impl Engine {
         mut t: Ticket,
         now: DateTime<Utc>,
         report: &mut SweepReport,
-    ) -> (Ticket, Vec<LogEntry>) {
-        let mut log = Vec::new();
+    ) -> (Ticket, Change) {
+        let mut change = Change::default();
+        let log = &mut change.log;
         let policy = &self.inner.policy;
         let mut reason = RescoreReason::Aged;
         if let ProfileState::Unavailable {
@@ -455,7 +719,7 @@ impl Engine {
         {
             let attempts = *attempts;
             t.profile = self
-                .fetch_profile(&t.tenant, &t.customer, now, attempts, &mut log)
+                .fetch_profile(&t.tenant, &t.customer, now, attempts, log)
                 .await;
             if t.profile.profile().is_some() {
                 report.profiles_fetched += 1;
@@ -489,22 +753,23 @@ impl Engine {
             && t.assignee.is_none()
             && t.route_retry_at.is_some_and(|at| at <= now)
         {
-            self.assign(&mut t, now, &mut log).await;
+            self.assign(&mut t, now, log).await;
             if t.assignee.is_some() {
                 report.assigned += 1;
             }
         }
+        self.evaluate(&mut t, now, &mut change).await;
         t.next_check = self.next_check(&t, now);
-        (t, log)
+        (t, change)
     }
 
     async fn apply(
         &self,
-        mut t: Ticket,
+        t: &mut Ticket,
         event: &TicketEvent,
         now: DateTime<Utc>,
-    ) -> Result<(Ticket, Vec<LogEntry>)> {
-        let mut log = Vec::with_capacity(3);
+        change: &mut Change,
+    ) -> Result<()> {
         match event {
             TicketEvent::StatusChanged { to, by, reason } => {
                 let actor = host(by)?;
@@ -517,7 +782,7 @@ impl Engine {
                         "the ticket has no assignee; assign it first (TicketEvent::Reassigned)",
                     ));
                 }
-                log.push(LogEntry {
+                change.log.push(LogEntry {
                     at: now,
                     actor,
                     event: LogEvent::StatusChanged {
@@ -526,29 +791,31 @@ impl Engine {
                         reason: reason.as_deref().map(Arc::from),
                     },
                 });
-                self.entered(&mut t, from, now, &mut log).await;
+                self.entered(t, from, now, change).await;
             }
             TicketEvent::AgentReplied { agent } => {
-                ensure_not_closed(&t, "agent_replied")?;
+                ensure_not_closed(t, "agent_replied")?;
                 check_text("agent", agent.as_str(), 256)?;
                 let first = t.first_response_at.is_none();
                 if first {
                     t.first_response_at = Some(now);
                 }
-                log.push(LogEntry {
+                change.log.push(LogEntry {
                     at: now,
                     actor: Actor::Agent(agent.clone()),
                     event: LogEvent::AgentReplied { first },
                 });
+                self.agent_replied(t, now, change);
             }
             TicketEvent::CustomerReplied => {
-                ensure_not_closed(&t, "customer_replied")?;
+                ensure_not_closed(t, "customer_replied")?;
                 t.last_customer_reply_at = Some(now);
-                log.push(LogEntry {
+                change.log.push(LogEntry {
                     at: now,
                     actor: Actor::Customer(t.customer.clone()),
                     event: LogEvent::CustomerReplied,
                 });
+                self.customer_replied(t, now, change);
                 if matches!(t.status, Status::PendingCustomer | Status::Resolved) {
                     let from = t.status;
                     let to = if t.assignee.is_some() {
@@ -557,15 +824,15 @@ impl Engine {
                         Status::New
                     };
                     t.status = from.transition(to)?;
-                    log.push(LogEntry::engine(
+                    change.push(
                         now,
                         LogEvent::StatusChanged {
                             from,
                             to,
                             reason: Some(Arc::from("customer replied")),
                         },
-                    ));
-                    self.entered(&mut t, from, now, &mut log).await;
+                    );
+                    self.entered(t, from, now, change).await;
                 }
             }
             TicketEvent::PriorityOverridden {
@@ -574,10 +841,10 @@ impl Engine {
                 reason,
             } => {
                 let actor = host(by)?;
-                ensure_not_closed(&t, "priority_overridden")?;
+                ensure_not_closed(t, "priority_overridden")?;
                 check_text("reason", reason, 1_000)?;
                 let reason: Arc<str> = Arc::from(reason.as_str());
-                log.push(LogEntry {
+                change.log.push(LogEntry {
                     at: now,
                     actor,
                     event: LogEvent::PriorityOverridden {
@@ -596,10 +863,10 @@ impl Engine {
             }
             TicketEvent::PriorityOverrideCleared { by } => {
                 let actor = host(by)?;
-                ensure_not_closed(&t, "priority_override_cleared")?;
+                ensure_not_closed(t, "priority_override_cleared")?;
                 t.priority_override = None;
                 t.priority = t.score.band;
-                log.push(LogEntry {
+                change.log.push(LogEntry {
                     at: now,
                     actor,
                     event: LogEvent::PriorityOverrideCleared { to: t.priority },
@@ -607,7 +874,7 @@ impl Engine {
             }
             TicketEvent::Reassigned { agent, by } => {
                 let actor = host(by)?;
-                ensure_not_closed(&t, "reassigned")?;
+                ensure_not_closed(t, "reassigned")?;
                 let agents = self.inner.directory.agents(&t.tenant, now).await?;
                 let chosen =
                     agents
@@ -622,7 +889,7 @@ impl Engine {
                 t.support_tier = chosen.tier;
                 t.route_retry_at = None;
                 t.queue_reason = None;
-                log.push(LogEntry {
+                change.log.push(LogEntry {
                     at: now,
                     actor,
                     event: LogEvent::Assigned {
@@ -635,38 +902,44 @@ impl Engine {
                 });
                 if t.status == Status::New {
                     t.status = Status::InProgress;
-                    log.push(LogEntry::engine(
+                    change.push(
                         now,
                         LogEvent::StatusChanged {
                             from: Status::New,
                             to: Status::InProgress,
                             reason: Some(Arc::from("assigned")),
                         },
-                    ));
+                    );
                 }
             }
         }
-        t.next_check = self.next_check(&t, now);
-        Ok((t, log))
+        Ok(())
     }
 
     /// Side effects of entering `t.status` from `from`.
-    async fn entered(
-        &self,
-        t: &mut Ticket,
-        from: Status,
-        now: DateTime<Utc>,
-        log: &mut Vec<LogEntry>,
-    ) {
+    async fn entered(&self, t: &mut Ticket, from: Status, now: DateTime<Utc>, change: &mut Change) {
         match t.status {
-            Status::Resolved => t.resolved_at = Some(now),
-            Status::InProgress if from == Status::Resolved => t.resolved_at = None,
+            Status::Resolved | Status::Closed => {
+                if t.status == Status::Resolved {
+                    t.resolved_at = Some(now);
+                }
+                self.finish(t, now, change);
+            }
+            Status::InProgress if from == Status::Resolved => {
+                t.resolved_at = None;
+                t.resolution = None;
+                self.reopened(t, now, change);
+            }
             Status::New => {
                 // Submitted from draft, handed back to the queue, or reopened unassigned.
+                if from == Status::Resolved {
+                    t.resolution = None;
+                    self.reopened(t, now, change);
+                }
                 t.resolved_at = None;
                 t.assignee = None;
                 t.team = None;
-                self.assign(t, now, log).await;
+                self.assign(t, now, &mut change.log).await;
             }
             _ => {}
         }
@@ -862,6 +1135,7 @@ impl Engine {
             consider(t.route_retry_at);
         }
         consider(t.profile.retry_at());
+        consider(self.next_sla_check(t));
         if t.status.is_open() && t.priority_override.is_none() {
             consider(scoring::next_band_change(
                 &t.score,
