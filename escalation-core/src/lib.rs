@@ -44,6 +44,8 @@ pub mod span;
 pub mod symbol;
 pub mod task;
 pub mod templates;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use calendar::{BusinessCalendar, CalendarSpec};
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -766,6 +766,7 @@ impl Engine {
                     ticket: t.id,
                     summary,
                     severity: t.priority,
+                    repeat: 0,
                 };
                 Self::queue_effect(
                     t,
@@ -813,6 +814,7 @@ impl Engine {
                 ticket: t.id,
                 summary,
                 severity: t.priority,
+                repeat,
             };
             Self::queue_effect(
                 t,
@@ -844,15 +846,16 @@ impl Engine {
         for page in t.pages.iter_mut().filter(|p| p.resolved_at.is_none()) {
             page.resolved_at = Some(now);
             change.cancel_pages.push(page.key.clone());
-            resolved.push((page.key.clone(), page.summary.clone()));
+            resolved.push((page.key.clone(), page.summary.clone(), page.sent));
         }
-        for (key, summary) in resolved {
+        for (key, summary, sent) in resolved {
             let page = Page {
                 dedup_key: key.clone(),
                 tenant: t.tenant.clone(),
                 ticket: t.id,
                 summary,
                 severity: t.priority,
+                repeat: sent,
             };
             Self::queue_effect(
                 t,

@@ -19,6 +19,16 @@ pub struct Page {
     pub summary: Arc<str>,
     /// The ticket's priority.
     pub severity: Priority,
+    /// 0 for the first page, then 1, 2, ... for its repeats (a resolve carries the number
+    /// of pages sent).
+    pub repeat: u32,
+}
+
+impl Page {
+    /// The idempotency key of this one call: the dedup key and the repeat number.
+    pub fn call_key(&self) -> String {
+        format!("{}/{}", self.dedup_key, self.repeat)
+    }
 }
 
 /// Pages on-call, PagerDuty-like: trigger, and resolve when the ticket is resolved.
