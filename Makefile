@@ -30,6 +30,7 @@ example-smoke:
 bench:
 	$(CARGO) bench --locked --bench intake
 	$(CARGO) bench --locked --bench calendar
+	$(CARGO) bench --locked --bench sweep
 
 clean:
 	$(CARGO) clean

@@ -1,12 +1,14 @@
-//! A simulated support desk: a seeded day of tickets flowing through the engine.
+//! A simulated support desk: a seeded week of tickets flowing through the whole engine.
 //!
-//! Customers of every tier send a few hundred tickets over a simulated day; agents with
-//! skills work in three shifts and resolve what they are given. The engine runs on a manual
-//! clock, so the day takes well under a second, and every run with the same seed prints the
-//! same decisions: a table of tickets by priority and assignee, and the logs of a few tickets.
+//! Customers of every tier send tickets around the clock; agents with skills work in three
+//! shifts (fewer at weekends), reply, ask customers for details and resolve with a root
+//! cause; on-call engineers acknowledge pages, usually. The engine runs on a manual clock
+//! that jumps from one due instant to the next, so the week takes about a second, and every
+//! run with the same seed prints the same decisions: tickets by priority and assignee, the
+//! SLA outcome per target, the highlights of the escalation log, and one explained deadline.
 //!
 //! ```text
-//! cargo run --release --example support_desk -- --seed 7 --tickets 400
+//! cargo run --release --example support_desk -- --seed 7 --tickets 1500 --days 7
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,32 +16,37 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, TimeZone, Utc, Weekday};
 use clap::Parser;
-use escalation::memory::{MemoryDirectory, MemoryProfiles, MemoryStore};
+use escalation::effect::{EffectKind, EffectState};
+use escalation::memory::{MemoryDirectory, MemoryPager, MemoryProfiles, MemoryStore, PagerCall};
+use escalation::ports::TicketStore;
 use escalation::{
     Agent, AgentId, Channel, Contact, CustomerId, CustomerProfile, CustomerTier, Engine, Impact,
-    ManualClock, NewTicket, Policy, Priority, ProfileState, Status, SupportTier, Symbol, Team,
-    TeamId, TenantId, TicketEvent, TicketId,
+    LogEvent, ManualClock, NewTicket, Policy, Priority, ProfileState, Status, SupportTier, Symbol,
+    Team, TeamId, TenantId, Ticket, TicketEvent, TicketId,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Simulate a day at a support desk and print what the engine decided.
+/// Simulate a week at a support desk and print what the engine decided.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Seed of the generator; the same seed gives the same day.
+    /// Seed of the generator; the same seed gives the same week.
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// Tickets received over the day.
-    #[arg(long, default_value_t = 400)]
+    /// Tickets received over the simulated period.
+    #[arg(long, default_value_t = 1500)]
     tickets: usize,
+    /// Days to simulate, starting on a Monday.
+    #[arg(long, default_value_t = 7)]
+    days: u32,
     /// The policy document (TOML or JSON).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy.toml"))]
     policy: std::path::PathBuf,
-    /// How many ticket logs to print.
-    #[arg(long, default_value_t = 3)]
+    /// How many ticket logs to print in full.
+    #[arg(long, default_value_t = 2)]
     show_logs: usize,
 }
 
@@ -53,14 +60,16 @@ const CATEGORIES: &[&str] = &[
     "account",
 ];
 
-/// Things that happen during the simulated day, in time order.
+/// Things that happen during the simulated week, in time order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Happening {
     ShiftChange(u32),
     Arrive(usize),
-    Sweep,
     AgentReply(TicketId),
+    AskCustomer(TicketId),
+    CustomerReply(TicketId),
     Resolve(TicketId),
+    Acknowledge(TicketId, Arc<str>),
 }
 
 fn pick<T: Copy>(rng: &mut ChaCha8Rng, weighted: &[(T, u32)]) -> T {
@@ -120,8 +129,8 @@ fn build_desk(rng: &mut ChaCha8Rng, directory: &MemoryDirectory, tenant: &Tenant
             tier,
             skills,
             generalist: i % 6 == 0,
-            email: None,
-            capacity: rng.random_range(4..9),
+            email: Some(Arc::from(format!("{name}@desk.example"))),
+            capacity: rng.random_range(6..11),
             available: false,
             team: TeamId::new(team),
         };
@@ -181,17 +190,31 @@ fn build_customers(
     ids
 }
 
+type Agenda = BinaryHeap<Reverse<(DateTime<Utc>, Happening)>>;
+
+fn at(agenda: &mut Agenda, when: DateTime<Utc>, what: Happening) {
+    agenda.push(Reverse((when, what)));
+}
+
+fn is_weekend(t: DateTime<Utc>) -> bool {
+    matches!(t.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let policy = Policy::from_path(&args.policy)?;
+    let root_causes = policy.root_causes.clone();
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    // Monday 2026-11-23, a week with Thanksgiving (a holiday in the reference policy).
     let start = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+    let end = start + TimeDelta::days(i64::from(args.days));
     let tenant = TenantId::default_tenant();
 
     let clock = Arc::new(ManualClock::new(start));
     let directory = Arc::new(MemoryDirectory::new());
     let profiles = Arc::new(MemoryProfiles::new());
+    let pager = Arc::new(MemoryPager::new());
     let store = Arc::new(MemoryStore::with_capacity(args.tickets));
     let desk = build_desk(&mut rng, &directory, &tenant);
     let customers = build_customers(&mut rng, &profiles, &tenant, start);
@@ -200,174 +223,275 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .clock(clock.clone())
         .directory(directory.clone())
         .profiles(profiles.clone())
+        .pager(pager.clone())
         .store(store.clone())
         .build()?;
 
-    // The day's agenda: shift changes, arrivals and a sweep every five minutes.
-    let mut agenda: BinaryHeap<Reverse<(DateTime<Utc>, Happening)>> = BinaryHeap::new();
-    for shift in 0..3 {
-        agenda.push(Reverse((
+    let mut agenda = Agenda::new();
+    for shift in 0..3 * args.days {
+        at(
+            &mut agenda,
             start + TimeDelta::hours(8 * i64::from(shift)),
-            Happening::ShiftChange(shift),
-        )));
+            Happening::ShiftChange(shift % 3),
+        );
     }
-    let mut arrivals = Vec::new();
-    let day = 86_400.0;
+    let span = (end - start).num_seconds() as f64;
     for i in 0..args.tickets {
-        // More tickets in the European and American business day than at night.
-        let mut at = rng.random_range(0.0..day);
-        if at < 6.0 * 3600.0 && rng.random_bool(0.6) {
-            at = rng.random_range(6.0 * 3600.0..day);
+        // Busier on weekdays and in the day than at night and at weekends.
+        let mut when = start + TimeDelta::seconds(rng.random_range(0.0..span) as i64);
+        for _ in 0..2 {
+            if is_weekend(when) || !(6..22).contains(&chrono::Timelike::hour(&when)) {
+                when = start + TimeDelta::seconds(rng.random_range(0.0..span) as i64);
+            }
         }
-        let at = start + TimeDelta::seconds(at as i64);
-        arrivals.push(at);
-        agenda.push(Reverse((at, Happening::Arrive(i))));
-    }
-    for m in (5..24 * 60).step_by(5) {
-        agenda.push(Reverse((start + TimeDelta::minutes(m), Happening::Sweep)));
+        at(&mut agenda, when, Happening::Arrive(i));
     }
 
-    let mut tickets: Vec<TicketId> = Vec::new();
-    let mut waiting: HashSet<TicketId> = HashSet::new();
-    let mut queued_at_intake = 0usize;
-    let mut assigned_by_sweep = 0usize;
-    let end = start + TimeDelta::hours(24);
-
-    while let Some(Reverse((at, what))) = agenda.pop() {
-        if at >= end {
+    let mut ids: Vec<TicketId> = Vec::new();
+    let mut working: HashSet<TicketId> = HashSet::new();
+    let mut pages_seen = 0usize;
+    loop {
+        // Jump to whichever comes first: the next happening, or the next instant the engine
+        // has work (a deadline, a warning, a retry, a deferred notification).
+        let next_happening = agenda.peek().map(|Reverse((t, _))| *t);
+        let due = [store.next_due().await?, store.next_effect_due().await?]
+            .into_iter()
+            .flatten()
+            .min();
+        let now = match (next_happening, due) {
+            (Some(h), Some(d)) if d < h => d,
+            (Some(h), _) => h,
+            (None, Some(d)) => d,
+            (None, None) => break,
+        };
+        if now >= end {
             break;
         }
-        clock.set(at);
-        match what {
-            Happening::ShiftChange(shift) => {
-                for (agent, s) in &desk.agents {
-                    directory.set_available(&tenant, &agent.id, *s == shift)?;
+        clock.set(now);
+        if Some(now) == next_happening {
+            let Some(Reverse((_, what))) = agenda.pop() else {
+                break;
+            };
+            happen(
+                &engine,
+                &args,
+                &desk,
+                &directory,
+                &customers,
+                &root_causes,
+                &tenant,
+                &mut rng,
+                &mut agenda,
+                &mut ids,
+                &mut working,
+                now,
+                what,
+            )
+            .await?;
+        }
+        let swept = engine.sweep().await?;
+        let dispatched = engine.dispatch().await?;
+        // Tickets the sweep assigned start being worked on.
+        if swept.assigned > 0 {
+            let mut started = Vec::new();
+            for id in ids.iter().filter(|id| !working.contains(id)) {
+                if engine.ticket(*id).await?.assignee.is_some() {
+                    started.push(*id);
                 }
             }
-            Happening::Arrive(i) => {
-                let customer = customers[rng.random_range(0..customers.len())].clone();
-                let channel = pick(
-                    &mut rng,
-                    &[
-                        (Channel::Email, 40),
-                        (Channel::Chat, 25),
-                        (Channel::WebForm, 15),
-                        (Channel::Phone, 10),
-                        (Channel::Api, 5),
-                        (Channel::Social, 5),
-                    ],
-                );
-                let impact = pick(
-                    &mut rng,
-                    &[
-                        (Impact::Question, 35),
-                        (Impact::Bug, 30),
-                        (Impact::Degraded, 15),
-                        (Impact::FeatureRequest, 12),
-                        (Impact::Outage, 8),
-                    ],
-                );
-                let category = CATEGORIES[rng.random_range(0..CATEGORIES.len())];
-                let mut new = NewTicket::new(
-                    customer,
-                    channel,
-                    category,
-                    impact,
-                    &format!("{impact} in {category}"),
-                    arrivals[i] - TimeDelta::seconds(rng.random_range(0..120)),
-                );
-                new.body =
-                    format!("Ticket {i}: details of the {impact} affecting {category}.").into();
-                let t = engine.create_ticket(new).await?;
-                tickets.push(t.id);
-                if t.assignee.is_some() {
-                    schedule_work(&mut rng, &mut agenda, at, t.id);
-                } else {
-                    queued_at_intake += 1;
-                    waiting.insert(t.id);
+            for id in started {
+                working.insert(id);
+                schedule_work(&mut rng, &mut agenda, now, id);
+            }
+        }
+        // On-call acknowledges most pages within minutes; some ring on.
+        if dispatched.delivered > 0 {
+            let calls = pager.calls();
+            for call in &calls[pages_seen..] {
+                if let PagerCall::Trigger(page) = call
+                    && page.repeat == 0
+                    && rng.random_bool(0.8)
+                {
+                    let later = now + TimeDelta::minutes(rng.random_range(3..40));
+                    at(
+                        &mut agenda,
+                        later,
+                        Happening::Acknowledge(page.ticket, page.dedup_key.clone()),
+                    );
                 }
             }
-            Happening::Sweep => {
-                let report = engine.sweep().await?;
-                if report.assigned > 0 {
-                    let mut now_assigned = Vec::new();
-                    for id in &waiting {
-                        if engine.ticket(*id).await?.assignee.is_some() {
-                            now_assigned.push(*id);
-                        }
-                    }
-                    for id in now_assigned {
-                        waiting.remove(&id);
-                        assigned_by_sweep += 1;
-                        schedule_work(&mut rng, &mut agenda, at, id);
-                    }
-                }
-            }
-            Happening::AgentReply(id) => {
-                let t = engine.ticket(id).await?;
-                if let Some(agent) = t.assignee {
-                    engine
-                        .record(id, TicketEvent::AgentReplied { agent })
-                        .await?;
-                }
-            }
-            Happening::Resolve(id) => {
-                let t = engine.ticket(id).await?;
-                if t.status.is_open() {
-                    engine
-                        .record(
-                            id,
-                            TicketEvent::StatusChanged {
-                                to: Status::Resolved,
-                                by: t.assignee.map_or("desk".to_owned(), |a| a.to_string()),
-                                reason: Some("fixed".to_owned()),
-                            },
-                        )
-                        .await?;
-                }
-            }
+            pages_seen = calls.len();
         }
     }
 
-    print_report(
-        &engine,
-        &args,
-        &desk,
-        &tickets,
-        queued_at_intake,
-        assigned_by_sweep,
-    )
-    .await
+    print_report(&engine, &store, &args, &desk, &ids, start, end).await
 }
 
-fn schedule_work(
+#[allow(clippy::too_many_arguments)]
+async fn happen(
+    engine: &Engine,
+    args: &Args,
+    desk: &Desk,
+    directory: &MemoryDirectory,
+    customers: &[CustomerId],
+    root_causes: &[String],
+    tenant: &TenantId,
     rng: &mut ChaCha8Rng,
-    agenda: &mut BinaryHeap<Reverse<(DateTime<Utc>, Happening)>>,
+    agenda: &mut Agenda,
+    ids: &mut Vec<TicketId>,
+    working: &mut HashSet<TicketId>,
     now: DateTime<Utc>,
-    id: TicketId,
-) {
-    let reply = now + TimeDelta::minutes(rng.random_range(5..90));
-    let resolve = reply + TimeDelta::minutes(rng.random_range(10..150));
-    agenda.push(Reverse((reply, Happening::AgentReply(id))));
-    agenda.push(Reverse((resolve, Happening::Resolve(id))));
+    what: Happening,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let _ = args;
+    match what {
+        Happening::ShiftChange(shift) => {
+            let weekend = is_weekend(now);
+            for (i, (agent, s)) in desk.agents.iter().enumerate() {
+                let on = *s == shift && !(weekend && i % 2 == 1);
+                directory.set_available(tenant, &agent.id, on)?;
+            }
+        }
+        Happening::Arrive(i) => {
+            let customer = customers[rng.random_range(0..customers.len())].clone();
+            let channel = pick(
+                rng,
+                &[
+                    (Channel::Email, 40),
+                    (Channel::Chat, 25),
+                    (Channel::WebForm, 15),
+                    (Channel::Phone, 10),
+                    (Channel::Api, 5),
+                    (Channel::Social, 5),
+                ],
+            );
+            let impact = pick(
+                rng,
+                &[
+                    (Impact::Question, 35),
+                    (Impact::Bug, 30),
+                    (Impact::Degraded, 15),
+                    (Impact::FeatureRequest, 12),
+                    (Impact::Outage, 8),
+                ],
+            );
+            let category = CATEGORIES[rng.random_range(0..CATEGORIES.len())];
+            let mut new = NewTicket::new(
+                customer,
+                channel,
+                category,
+                impact,
+                &format!("{impact} in {category}"),
+                now - TimeDelta::seconds(rng.random_range(0..120)),
+            );
+            new.body = format!("Ticket {i}: details of the {impact} affecting {category}.").into();
+            let t = engine.create_ticket(new).await?;
+            ids.push(t.id);
+            if t.assignee.is_some() {
+                working.insert(t.id);
+                schedule_work(rng, agenda, now, t.id);
+            }
+        }
+        Happening::AgentReply(id) => {
+            let t = engine.ticket(id).await?;
+            if let (Some(agent), true) = (t.assignee.clone(), t.status.is_open()) {
+                engine
+                    .record(id, TicketEvent::AgentReplied { agent })
+                    .await?;
+                // One ticket in five needs more details from the customer.
+                if rng.random_bool(0.2) {
+                    at(
+                        agenda,
+                        now + TimeDelta::minutes(1),
+                        Happening::AskCustomer(id),
+                    );
+                }
+            }
+        }
+        Happening::AskCustomer(id) => {
+            if engine.ticket(id).await?.status == Status::InProgress {
+                engine
+                    .record(
+                        id,
+                        TicketEvent::StatusChanged {
+                            to: Status::PendingCustomer,
+                            by: "agent".to_owned(),
+                            reason: Some("asked for details".to_owned()),
+                        },
+                    )
+                    .await?;
+                at(
+                    agenda,
+                    now + TimeDelta::hours(rng.random_range(1..40)),
+                    Happening::CustomerReply(id),
+                );
+            }
+        }
+        Happening::CustomerReply(id) => {
+            if engine.ticket(id).await?.status.is_open() {
+                engine.record(id, TicketEvent::CustomerReplied).await?;
+                at(
+                    agenda,
+                    now + TimeDelta::minutes(rng.random_range(10..300)),
+                    Happening::AgentReply(id),
+                );
+            }
+        }
+        Happening::Resolve(id) => {
+            let t = engine.ticket(id).await?;
+            if t.status == Status::PendingCustomer {
+                // Waiting on the customer: try again later.
+                at(agenda, now + TimeDelta::hours(4), Happening::Resolve(id));
+            } else if t.status.is_open() && t.assignee.is_some() {
+                let cause = &root_causes[rng.random_range(0..root_causes.len())];
+                let by = t.assignee.map_or("desk".to_owned(), |a| a.to_string());
+                engine
+                    .resolve(id, "fixed and confirmed with the customer", cause, &by)
+                    .await?;
+            }
+        }
+        Happening::Acknowledge(id, page) => {
+            let t = engine.ticket(id).await?;
+            if t.pages.iter().any(|p| p.key == page && p.is_active()) {
+                engine.acknowledge(id, &page, "oncall").await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn schedule_work(rng: &mut ChaCha8Rng, agenda: &mut Agenda, now: DateTime<Utc>, id: TicketId) {
+    // Most first replies are prompt; some are late enough to breach.
+    let reply = now
+        + TimeDelta::minutes(if rng.random_bool(0.85) {
+            rng.random_range(5..60)
+        } else {
+            rng.random_range(60..600)
+        });
+    let resolve = reply + TimeDelta::minutes(rng.random_range(20..400));
+    at(agenda, reply, Happening::AgentReply(id));
+    at(agenda, resolve, Happening::Resolve(id));
 }
 
 async fn print_report(
     engine: &Engine,
+    store: &MemoryStore,
     args: &Args,
     desk: &Desk,
     ids: &[TicketId],
-    queued_at_intake: usize,
-    assigned_by_sweep: usize,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut all = Vec::with_capacity(ids.len());
+    let mut all: Vec<Ticket> = Vec::with_capacity(ids.len());
     for id in ids {
         all.push(engine.ticket(*id).await?);
     }
     println!(
-        "escalation support desk: seed {}, {} tickets over one simulated day, {} agents in 3 shifts (policy {})\n",
+        "escalation support desk: seed {}, {} tickets over {} simulated days from {}, {} agents in 3 shifts (policy {})\n",
         args.seed,
         all.len(),
+        args.days,
+        start.date_naive(),
         desk.agents.len(),
         engine.policy().version
     );
@@ -384,10 +508,8 @@ async fn print_report(
         let who = match &t.assignee {
             Some(a) => {
                 let agent = desk.agents.iter().find(|(x, _)| &x.id == a);
-                let (tier, team) = agent.map_or(("?", "?".to_owned()), |(x, _)| {
-                    (x.tier.as_str(), x.team.to_string())
-                });
-                format!("{a} ({tier}, {team})")
+                let team = agent.map_or("?".to_owned(), |(x, _)| x.team.to_string());
+                format!("{a} ({}, {team})", t.support_tier)
             }
             None => "(queued)".to_owned(),
         };
@@ -424,61 +546,147 @@ async fn print_report(
         totals.iter().sum::<usize>()
     );
 
+    // SLA outcome per target.
+    println!("SLA clocks by target");
+    println!(
+        "{:<16} {:>8} {:>6} {:>8} {:>8} {:>8}",
+        "target", "started", "met", "missed", "running", "breached"
+    );
+    for target in escalation::sla::Target::ALL {
+        let clocks: Vec<_> = all
+            .iter()
+            .flat_map(|t| t.sla.iter())
+            .filter(|c| c.target == target)
+            .collect();
+        let met = clocks
+            .iter()
+            .filter(|c| c.stopped_at.is_some() && c.breached_at.is_none())
+            .count();
+        let missed = clocks
+            .iter()
+            .filter(|c| c.stopped_at.is_some() && c.breached_at.is_some())
+            .count();
+        let running = clocks.iter().filter(|c| c.stopped_at.is_none()).count();
+        let breached = clocks.iter().filter(|c| c.breached_at.is_some()).count();
+        println!(
+            "{:<16} {:>8} {:>6} {:>8} {:>8} {:>8}",
+            target.as_str(),
+            clocks.len(),
+            met,
+            missed,
+            running,
+            breached
+        );
+    }
+    let by_status = |s: Status| all.iter().filter(|t| t.status == s).count();
     let unknown = all
         .iter()
         .filter(|t| !matches!(t.profile, ProfileState::Known { .. }))
         .count();
-    let by_status = |s: Status| all.iter().filter(|t| t.status == s).count();
     println!(
-        "Status at the end of the day: {} resolved, {} in progress, {} new",
+        "\nStatus at the end: {} resolved, {} in progress, {} pending customer, {} new; {} scored at the default tier (customer unknown)",
         by_status(Status::Resolved),
         by_status(Status::InProgress),
-        by_status(Status::New)
+        by_status(Status::PendingCustomer),
+        by_status(Status::New),
+        unknown
+    );
+
+    // The escalation log's highlights.
+    let log = engine
+        .log_range(&TenantId::default_tenant(), start, end)
+        .await?;
+    let count = |name: &str| log.iter().filter(|(_, e)| e.event.name() == name).count();
+    let effects = store.all_effects();
+    let delivered = |kind: &str| {
+        effects
+            .iter()
+            .filter(|e| e.state == EffectState::Delivered && e.kind.name() == kind)
+            .count()
+    };
+    let deferred = effects
+        .iter()
+        .filter(|e| e.not_before > e.created_at)
+        .count();
+    let tasks = engine.tasks(&TenantId::default_tenant(), None).await?;
+    println!("\nEscalation log highlights ({} entries)", log.len());
+    println!(
+        "  warnings {}, breaches {}, ladder steps {}, escalation tasks {} ({} open)",
+        count("sla_warning"),
+        count("sla_breached"),
+        count("level_fired"),
+        tasks.len(),
+        tasks
+            .iter()
+            .filter(|t| t.status == escalation::task::TaskStatus::Open)
+            .count()
     );
     println!(
-        "Routing: {} tickets found no eligible agent at intake; sweeps assigned {} of them later",
-        queued_at_intake, assigned_by_sweep
+        "  moved to Tier 2 {}, priorities raised {}, pages acknowledged {}, pages unacknowledged {}",
+        log.iter()
+            .filter(|(_, e)| matches!(&e.event, LogEvent::MovedToTier { agent: Some(_), .. }))
+            .count(),
+        count("priority_raised"),
+        count("page_acknowledged"),
+        count("page_unacknowledged")
     );
-    println!("Profiles: {unknown} tickets were scored at the default tier (customer unknown)\n");
-
-    // The logs of a few telling tickets.
-    let mut shown = Vec::new();
-    let first_critical = all.iter().find(|t| t.priority == Priority::Critical);
-    let queued_then_assigned = {
-        let mut found = None;
-        for t in all.iter().filter(|t| t.assignee.is_some()) {
-            let log = engine.log(t.id).await?;
-            if log
-                .iter()
-                .any(|e| matches!(e.event, escalation::LogEvent::Queued { .. }))
-            {
-                found = Some(t);
-                break;
-            }
+    println!(
+        "  delivered: {} notifications, {} page triggers, {} page resolves; {} notifications waited for business hours; {} cancelled repeats",
+        delivered("notify"),
+        delivered("page_trigger"),
+        delivered("page_resolve"),
+        deferred,
+        effects
+            .iter()
+            .filter(|e| e.state == EffectState::Cancelled)
+            .count()
+    );
+    let mut causes: BTreeMap<String, usize> = BTreeMap::new();
+    for t in &all {
+        if let Some(c) = t.resolution.as_ref().and_then(|r| r.root_cause.clone()) {
+            *causes.entry(c.to_string()).or_default() += 1;
         }
-        found
-    };
-    let unknown_profile = all
+    }
+    let causes: Vec<String> = causes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    println!("  root causes: {}", causes.join(", "));
+
+    // The first breaches, as the log tells them.
+    println!("\nFirst breaches:");
+    for (id, e) in log
         .iter()
-        .find(|t| !matches!(t.profile, ProfileState::Known { .. }));
-    for t in [first_critical, queued_then_assigned, unknown_profile]
-        .into_iter()
-        .flatten()
+        .filter(|(_, e)| e.event.name() == "sla_breached")
+        .take(5)
     {
+        println!("  ticket {id}: {e}");
+    }
+
+    // Full logs of telling tickets: one that paged on-call, one whose customer notice waited.
+    let paged = all.iter().find(|t| !t.pages.is_empty());
+    let waited = effects
+        .iter()
+        .find(|e| e.not_before > e.created_at && matches!(e.kind, EffectKind::Notify { .. }))
+        .and_then(|e| all.iter().find(|t| t.id == e.ticket));
+    let mut shown = Vec::new();
+    for t in [paged, waited].into_iter().flatten() {
         if shown.len() < args.show_logs && !shown.contains(&t.id) {
             shown.push(t.id);
         }
     }
-    for id in shown {
-        let t = engine.ticket(id).await?;
+    for id in &shown {
+        let t = engine.ticket(*id).await?;
         println!(
-            "Log of ticket {} ({}, {} via {}, customer {}):",
+            "\nLog of ticket {} ({}, {} via {}, customer {}):",
             t.id, t.priority, t.impact, t.channel, t.customer
         );
-        for entry in engine.log(id).await? {
+        for entry in engine.log(*id).await? {
             println!("  {entry}");
         }
-        println!();
+    }
+    if let Some(id) = shown.first() {
+        println!(
+            "\nWhy its deadlines are where they are:\n{}",
+            engine.explain(*id).await?
+        );
     }
     Ok(())
 }

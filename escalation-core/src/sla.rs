@@ -386,23 +386,39 @@ impl SlaClock {
         Ok(())
     }
 
-    /// Changes the budget (a priority change chose another rule); a running clock's
-    /// deadline moves by the difference, a paused one's when it resumes.
+    /// Changes the budget and calendar (a priority change chose another rule) at `now`. The
+    /// business time used so far is kept; a running clock's deadline becomes
+    /// `calendar.add(now, budget − used)`, a paused one's is set when it resumes.
     ///
     /// # Errors
     /// [`crate::Error::OutOfRange`] when the deadline falls outside the calendar's range.
+    #[allow(clippy::too_many_arguments)]
     pub fn rebudget(
         &mut self,
+        old_calendar: &BusinessCalendar,
+        calendar_name: Arc<str>,
         calendar: &BusinessCalendar,
         rule: usize,
         priority: Priority,
         budget: Span,
+        now: DateTime<Utc>,
     ) -> Result<()> {
         self.rule = rule;
         self.priority = priority;
         self.budget = budget;
         if let Some(since) = self.running_since {
+            if self.calendar != calendar_name {
+                // Bank what the old calendar counted; the new one counts from now.
+                if now > since {
+                    self.consumed += old_calendar.elapsed(since, now);
+                }
+                self.running_since = Some(now);
+            }
+            let since = self.running_since.unwrap_or(since);
+            self.calendar = calendar_name;
             self.deadline = Some(calendar.add(since, budget.delta() - self.consumed)?);
+        } else {
+            self.calendar = calendar_name;
         }
         Ok(())
     }

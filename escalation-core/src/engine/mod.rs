@@ -542,15 +542,8 @@ impl Engine {
     /// [`Error::NotFound`] when the ticket does not exist in its tenant.
     pub async fn recalculate(&self, key: impl Into<TicketRef>) -> Result<Ticket> {
         let key = key.into();
-        self.change_ticket(&key, |engine, t, _, _| {
-            // Clocks whose priority differs are rebudgeted by `evaluate`; marking every open
-            // clock as out of date makes it take the current policy's budgets.
-            for clock in t.sla.iter_mut().filter(|c| c.stopped_at.is_none()) {
-                clock.priority = match t.priority {
-                    crate::model::Priority::Low => crate::model::Priority::Critical,
-                    _ => crate::model::Priority::Low,
-                };
-            }
+        self.change_ticket(&key, |engine, t, now, change| {
+            engine.follow_priority(t, now, change, true);
             t.policy_version = Some(Arc::from(engine.inner.policy.version.as_str()));
             Ok(())
         })

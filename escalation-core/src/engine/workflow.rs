@@ -112,7 +112,7 @@ impl Engine {
         for _ in 0..MAX_PASSES {
             let before = (t.fired.len(), t.priority);
             self.start_clocks(t, now, change);
-            self.follow_priority(t, now, change);
+            self.follow_priority(t, now, change, false);
             self.follow_status(t, now, change);
             self.fire_clock_triggers(t, now, change).await;
             self.fire_ticket_triggers(t, now, change).await;
@@ -185,24 +185,38 @@ impl Engine {
         }
     }
 
-    /// Gives running and paused clocks the budget of the ticket's current priority.
-    fn follow_priority(&self, t: &mut Ticket, now: DateTime<Utc>, change: &mut Change) {
+    /// Gives running and paused clocks the budget of the ticket's current priority (all of
+    /// them with `force`, after a policy edit). Breached clocks keep their budget: the
+    /// breach stands.
+    pub(crate) fn follow_priority(
+        &self,
+        t: &mut Ticket,
+        now: DateTime<Utc>,
+        change: &mut Change,
+        force: bool,
+    ) {
         let sla = &self.inner.policy.sla;
         let tier = self.tier_of(t);
         let priority = t.priority;
-        let Some(rule) = sla.rule_for(priority, tier) else {
-            return;
-        };
+        let rule = sla.rule_for(priority, tier);
         for clock in t.sla.iter_mut().filter(|c| c.stopped_at.is_none()) {
-            if clock.priority == priority || clock.breached_at.is_some() {
+            if clock.priority == priority && !force {
                 continue;
             }
-            let Some(budget) = sla.targets.get(rule).and_then(|r| r.budget(clock.target)) else {
+            let budget = rule
+                .and_then(|r| sla.targets.get(r))
+                .and_then(|r| r.budget(clock.target));
+            let (Some(rule), Some(budget), None) = (rule, budget, clock.breached_at) else {
                 clock.priority = priority;
                 continue;
             };
-            let cal = self.calendar_or_always(&clock.calendar);
-            if clock.rebudget(&cal, rule, priority, budget).is_ok() {
+            let name = sla.calendar_of(rule);
+            let old = self.calendar_or_always(&clock.calendar);
+            let new = self.calendar_or_always(name);
+            if clock
+                .rebudget(&old, Arc::from(name), &new, rule, priority, budget, now)
+                .is_ok()
+            {
                 change.push(
                     now,
                     LogEvent::SlaRebudgeted {
@@ -251,7 +265,8 @@ impl Engine {
     async fn fire_clock_triggers(&self, t: &mut Ticket, now: DateTime<Utc>, change: &mut Change) {
         let warnings = &self.inner.policy.sla.warnings;
         let mut due = Vec::new();
-        for clock in t.sla.iter_mut() {
+        // Stopped clocks are done: a target met late was escalated while it ran.
+        for clock in t.sla.iter_mut().filter(|c| c.stopped_at.is_none()) {
             let cal = self.calendar_or_always(&clock.calendar);
             // Warnings in the order they fall due, then the breach.
             let mut ws: Vec<(DateTime<Utc>, usize)> = (0..warnings.len())
@@ -676,8 +691,12 @@ impl Engine {
                 let previous = (t.assignee.clone(), t.team.clone(), t.support_tier);
                 t.support_tier = SupportTier::Tier2;
                 t.assignee = None;
-                self.assign(t, now, &mut change.log).await;
+                // Routing's own entries are kept only if it found someone; a failed attempt
+                // is logged once, below, as an exhausted tier.
+                let mut routing_log = Vec::new();
+                self.assign(t, now, &mut routing_log).await;
                 if t.assignee.is_some() {
+                    change.log.append(&mut routing_log);
                     change.push(
                         now,
                         LogEvent::MovedToTier {
