@@ -403,23 +403,32 @@ impl SlaClock {
         budget: Span,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        // Compute everything first, so an out-of-range deadline leaves the clock untouched.
+        let (running_since, consumed, deadline) = match self.running_since {
+            Some(since) => {
+                let (since, consumed) = if self.calendar != calendar_name {
+                    // Bank what the old calendar counted; the new one counts from now.
+                    let used = if now > since {
+                        old_calendar.elapsed(since, now)
+                    } else {
+                        TimeDelta::zero()
+                    };
+                    (now, self.consumed + used)
+                } else {
+                    (since, self.consumed)
+                };
+                let deadline = calendar.add(since, budget.delta() - consumed)?;
+                (Some(since), consumed, Some(deadline))
+            }
+            None => (None, self.consumed, None),
+        };
         self.rule = rule;
         self.priority = priority;
         self.budget = budget;
-        if let Some(since) = self.running_since {
-            if self.calendar != calendar_name {
-                // Bank what the old calendar counted; the new one counts from now.
-                if now > since {
-                    self.consumed += old_calendar.elapsed(since, now);
-                }
-                self.running_since = Some(now);
-            }
-            let since = self.running_since.unwrap_or(since);
-            self.calendar = calendar_name;
-            self.deadline = Some(calendar.add(since, budget.delta() - self.consumed)?);
-        } else {
-            self.calendar = calendar_name;
-        }
+        self.calendar = calendar_name;
+        self.running_since = running_since;
+        self.consumed = consumed;
+        self.deadline = deadline;
         Ok(())
     }
 

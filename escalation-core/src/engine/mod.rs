@@ -811,12 +811,14 @@ impl Engine {
                 self.customer_replied(t, now, change);
                 if matches!(t.status, Status::PendingCustomer | Status::Resolved) {
                     let from = t.status;
+                    // The engine's own move, not the host's: an unassigned ticket goes back
+                    // to the queue (New) even where the table offers hosts no such move.
                     let to = if t.assignee.is_some() {
                         Status::InProgress
                     } else {
                         Status::New
                     };
-                    t.status = from.transition(to)?;
+                    t.status = to;
                     change.push(
                         now,
                         LogEvent::StatusChanged {

@@ -268,12 +268,18 @@ impl Engine {
         // Stopped clocks are done: a target met late was escalated while it ran.
         for clock in t.sla.iter_mut().filter(|c| c.stopped_at.is_none()) {
             let cal = self.calendar_or_always(&clock.calendar);
-            // Warnings in the order they fall due, then the breach.
+            // Warnings in the order they fall due, then the breach. Warnings a late look
+            // finds overtaken by the breach are spent without firing: the breach says more.
             let mut ws: Vec<(DateTime<Utc>, usize)> = (0..warnings.len())
                 .filter_map(|i| clock.warning_at(&cal, warnings, i).map(|at| (at, i)))
                 .filter(|(at, _)| *at <= now)
                 .collect();
             ws.sort();
+            if clock.deadline.is_some_and(|d| d <= now) {
+                for (_, i) in ws.drain(..) {
+                    clock.warned |= 1 << i;
+                }
+            }
             for (_, i) in ws {
                 clock.warned |= 1 << i;
                 let label: Arc<str> = Arc::from(warnings.label(i));

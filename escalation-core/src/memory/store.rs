@@ -166,22 +166,61 @@ impl State {
     }
 
     /// Cancels the pending triggers of the pages with these dedup keys, among `effects`.
-    fn cancel_pages(&mut self, effects: &[Arc<str>], pages: &[Arc<str>], now: DateTime<Utc>) {
+    /// A trigger that a dispatcher has claimed may be on its way to the pager right now, so
+    /// the page's resolve (among `added`) waits until that claim's lease ends: the pager must
+    /// never see a trigger after the resolve.
+    fn cancel_pages(
+        &mut self,
+        effects: &[Arc<str>],
+        added: &[Arc<str>],
+        pages: &[Arc<str>],
+        now: DateTime<Utc>,
+    ) {
         if pages.is_empty() {
             return;
         }
+        let mut hold: HashMap<Arc<str>, DateTime<Utc>> = HashMap::new();
         for key in effects {
             let Some(row) = self.effects.get_mut(key) else {
                 continue;
             };
-            let is_target = matches!(&row.effect.kind, EffectKind::PageTrigger { page } if pages.contains(&page.dedup_key));
-            if is_target && row.effect.state == EffectState::Pending {
-                row.effect.state = EffectState::Cancelled;
-                row.effect.finished_at = Some(now);
-                row.lease = None;
-                if let Some(at) = row.due_at.take() {
-                    self.effects_due.remove(&(at, key.clone()));
+            let page = match &row.effect.kind {
+                EffectKind::PageTrigger { page } if pages.contains(&page.dedup_key) => {
+                    page.dedup_key.clone()
                 }
+                _ => continue,
+            };
+            if row.effect.state != EffectState::Pending {
+                continue;
+            }
+            if let Some((_, until)) = row.lease.filter(|(_, until)| *until > now) {
+                let h = hold.entry(page).or_insert(until);
+                *h = (*h).max(until);
+            }
+            row.effect.state = EffectState::Cancelled;
+            row.effect.finished_at = Some(now);
+            row.lease = None;
+            if let Some(at) = row.due_at.take() {
+                self.effects_due.remove(&(at, key.clone()));
+            }
+        }
+        for key in added {
+            let Some(row) = self.effects.get_mut(key) else {
+                continue;
+            };
+            let EffectKind::PageResolve { page } = &row.effect.kind else {
+                continue;
+            };
+            let Some(until) = hold.get(&page.dedup_key).copied() else {
+                continue;
+            };
+            if let Some(at) = row.due_at
+                && at < until
+            {
+                self.effects_due.remove(&(at, key.clone()));
+                self.effects_due.insert((until, key.clone()));
+                row.due_at = Some(until);
+                row.effect.next_attempt_at = until;
             }
         }
     }
@@ -299,7 +338,7 @@ impl TicketStore for MemoryStore {
         let Some(row) = st.rows.get_mut(&key.id) else {
             return Err(not_found(&key));
         };
-        row.effects.extend(added);
+        row.effects.extend(added.iter().cloned());
         let row_effects = if cancel_pages.is_empty() {
             Vec::new()
         } else {
@@ -312,7 +351,7 @@ impl TicketStore for MemoryStore {
         row.log.extend(log);
         let old = std::mem::replace(&mut row.ticket, ticket);
         let out = row.ticket.clone();
-        st.cancel_pages(&row_effects, &cancel_pages, now);
+        st.cancel_pages(&row_effects, &added, &cancel_pages, now);
         if let Some(at) = old_due {
             st.due.remove(&(at, key.id));
         }
