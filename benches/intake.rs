@@ -12,13 +12,13 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use escalation::memory::{MemoryDirectory, MemoryProfiles, MemoryStore};
 use escalation::{
     Agent, AgentId, Channel, Contact, CustomerId, CustomerProfile, CustomerTier, Engine, Impact,
-    ManualClock, NewTicket, SupportTier, Symbol, TeamId, TenantId,
+    ManualClock, NewTicket, Policy, SupportTier, Symbol, TeamId, TenantId,
 };
 
 const CATEGORIES: &[&str] = &["billing", "login", "api", "performance", "data_export"];
 const CUSTOMERS: usize = 1_000;
 
-fn engine(capacity: usize) -> Engine {
+fn engine(capacity: usize, policy: Policy) -> Engine {
     let tenant = TenantId::default_tenant();
     let start = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
     let profiles = MemoryProfiles::new();
@@ -61,6 +61,7 @@ fn engine(capacity: usize) -> Engine {
         );
     }
     Engine::builder()
+        .policy(policy)
         .store(Arc::new(MemoryStore::with_capacity(capacity)))
         .profiles(Arc::new(profiles))
         .directory(Arc::new(directory))
@@ -91,20 +92,31 @@ fn intake(c: &mut Criterion) {
     let mut group = c.benchmark_group("intake");
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(5));
-    group.bench_function("create_ticket", |b| {
-        b.iter_custom(|iters| {
-            let n = usize::try_from(iters).unwrap();
-            let engine = engine(n);
-            let input = tickets(n);
-            futures::executor::block_on(async {
-                let start = Instant::now();
-                for t in input {
-                    std::hint::black_box(engine.create_ticket(t).await.unwrap());
-                }
-                start.elapsed()
-            })
+    let variants = [
+        ("create_ticket", Policy::default()),
+        // The same without SLA clocks, to show what starting two clocks costs.
+        ("create_ticket (no SLA targets)", {
+            let mut p = Policy::default();
+            p.sla.targets = vec![escalation::sla::TargetRule::default()];
+            p
+        }),
+    ];
+    for (name, policy) in variants {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let n = usize::try_from(iters).unwrap();
+                let engine = engine(n, policy.clone());
+                let input = tickets(n);
+                futures::executor::block_on(async {
+                    let start = Instant::now();
+                    for t in input {
+                        std::hint::black_box(engine.create_ticket(t).await.unwrap());
+                    }
+                    start.elapsed()
+                })
+            });
         });
-    });
+    }
     group.finish();
 }
 

@@ -14,7 +14,7 @@ use crate::model::{
     AgentId, Channel, CustomerId, CustomerTier, Impact, Priority, Status, SupportTier, TeamId,
 };
 use crate::routing::NoEligibleAgent;
-use crate::scoring::Score;
+use crate::scoring::ScoreNote;
 use crate::sla::Target;
 use crate::span::Span;
 use crate::symbol::Symbol;
@@ -90,15 +90,15 @@ pub enum LogEvent {
     },
     /// The ticket was scored (step 3).
     Scored {
-        /// The score and its breakdown.
-        score: Score,
+        /// The score and each factor's points.
+        score: ScoreNote,
     },
     /// The ticket was scored again.
     Rescored {
         /// The band before.
         from: Priority,
         /// The new score.
-        score: Score,
+        score: ScoreNote,
         /// Why.
         reason: RescoreReason,
     },

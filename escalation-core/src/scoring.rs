@@ -158,23 +158,66 @@ fn ltv_factor(ltv: f64, policy: &ScoringPolicy) -> f64 {
     ltv.ln_1p() / policy.lifetime_value_cap.ln_1p()
 }
 
-impl fmt::Display for Score {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// A compact copy of a score, as the log keeps it: the value, the band and each factor's
+/// points (in single precision, plenty for points between 0 and 100).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScoreNote {
+    /// The score.
+    pub value: f32,
+    /// Its band.
+    pub band: Priority,
+    /// The tier used.
+    pub tier: CustomerTier,
+    /// Whether the tier was assumed.
+    pub tier_assumed: bool,
+    /// The impact used.
+    pub impact: Impact,
+    /// The age used, in whole hours.
+    pub age_hours: u32,
+    /// Points from tier, impact, age and lifetime value, in that order.
+    pub points: [f32; 4],
+}
+
+impl Score {
+    /// The compact copy the log keeps.
+    pub fn note(&self) -> ScoreNote {
         let b = &self.breakdown;
+        ScoreNote {
+            value: self.value as f32,
+            band: self.band,
+            tier: self.tier,
+            tier_assumed: self.tier_assumed,
+            impact: self.impact,
+            age_hours: u32::try_from(self.age_seconds.max(0) / 3600).unwrap_or(u32::MAX),
+            points: [
+                b.tier.points as f32,
+                b.impact.points as f32,
+                b.age.points as f32,
+                b.lifetime_value.points as f32,
+            ],
+        }
+    }
+}
+
+impl fmt::Display for ScoreNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [tier, impact, age, ltv] = self.points;
         write!(
             f,
-            "score {:.1} ({}): tier {}{} {:.1} + impact {} {:.1} + age {}h {:.1} + lifetime value {:.1}",
+            "score {:.1} ({}): tier {}{} {tier:.1} + impact {} {impact:.1} + age {}h {age:.1} + lifetime value {ltv:.1}",
             self.value,
             self.band,
             self.tier,
             if self.tier_assumed { " (assumed)" } else { "" },
-            b.tier.points,
             self.impact,
-            b.impact.points,
-            self.age_seconds / 3600,
-            b.age.points,
-            b.lifetime_value.points,
+            self.age_hours,
         )
+    }
+}
+
+impl fmt::Display for Score {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.note().fmt(f)
     }
 }
 

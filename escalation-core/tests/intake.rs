@@ -124,7 +124,12 @@ fn create_ticket_runs_steps_1_to_4_and_logs_each_in_order() {
             tier: CustomerTier::Premium
         }
     );
-    assert_eq!(log[2].event, LogEvent::Scored { score: t.score });
+    assert_eq!(
+        log[2].event,
+        LogEvent::Scored {
+            score: t.score.note()
+        }
+    );
     assert_eq!(
         log[3].event,
         LogEvent::Assigned {
@@ -544,7 +549,7 @@ fn a_failing_profile_source_is_retried_by_the_sweep() {
         } => {
             assert_eq!(*reason, RescoreReason::ProfileArrived);
             assert_eq!(*from, Priority::Normal);
-            assert_eq!(*score, t.score);
+            assert_eq!(*score, t.score.note());
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -1115,7 +1120,7 @@ fn a_claim_leases_the_ticket_and_fences_late_writers() {
         Some(current),
     ))
     .unwrap();
-    assert_eq!(written.version, second.ticket.version + 1);
+    assert_eq!(written, second.ticket.version + 1);
 
     // A holder whose lease ran out cannot write either, even if nobody claimed since.
     h.clock.advance(secs(300));
@@ -1153,7 +1158,7 @@ fn an_update_based_on_a_stale_version_conflicts() {
     let a = block_on(store.get(&t.key())).unwrap();
     let stale = a.clone();
     let written = block_on(store.update(Commit::new(a, vec![], t0()), None)).unwrap();
-    assert_eq!(written.version, t.version + 1);
+    assert_eq!(written, t.version + 1);
     let err = block_on(store.update(Commit::new(stale, vec![], t0()), None)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert!(matches!(err, Error::Conflict(_)));
@@ -1161,7 +1166,7 @@ fn an_update_based_on_a_stale_version_conflicts() {
     // The engine's record re-reads, so it is not affected by the earlier writer.
     let t = block_on(h.engine.record(&t, status(Status::OnHold))).unwrap();
     assert_eq!(t.status, Status::OnHold);
-    assert_eq!(t.version, written.version + 1);
+    assert_eq!(t.version, written + 1);
 }
 
 // --- aging ---------------------------------------------------------------------------------
@@ -1210,7 +1215,7 @@ fn a_ticket_is_rescored_exactly_when_it_ages_into_the_next_band() {
         last.event,
         LogEvent::Rescored {
             from: Priority::Normal,
-            score: t.score,
+            score: t.score.note(),
             reason: RescoreReason::Aged,
         }
     );

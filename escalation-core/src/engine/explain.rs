@@ -80,7 +80,7 @@ impl Engine {
         let mut targets = Vec::with_capacity(t.sla.len());
         for clock in &t.sla {
             let cal = self.calendar_or_always(&clock.calendar);
-            let used = clock.used(&cal, now);
+            let used = clock.used(cal, now);
             let end = clock
                 .stopped_at
                 .or(clock.deadline)
@@ -127,7 +127,7 @@ impl Engine {
                     let fired = clock.warned & (1 << i) != 0;
                     (
                         sla.warnings.label(i),
-                        clock.warning_at(&cal, &sla.warnings, i),
+                        clock.warning_at(cal, &sla.warnings, i),
                         fired,
                     )
                 })

@@ -34,6 +34,26 @@ use crate::ports::{AgentDirectory, ClaimDue, Fence, Notifier, Pager, ProfileSour
 use crate::routing::{self, Route};
 use crate::scoring::{self, ScoreInput};
 use crate::symbol::Symbol;
+use smallvec::SmallVec;
+
+/// Reasons and actors the engine writes often, shared instead of allocated each time.
+struct Words {
+    assigned: Arc<str>,
+    customer_replied: Arc<str>,
+    intake: Arc<str>,
+    set_at_intake: Arc<str>,
+}
+
+impl Words {
+    fn new() -> Words {
+        Words {
+            assigned: Arc::from("assigned"),
+            customer_replied: Arc::from("customer replied"),
+            intake: Arc::from("intake"),
+            set_at_intake: Arc::from("set at intake"),
+        }
+    }
+}
 use crate::templates::Templates;
 use workflow::Change;
 
@@ -53,6 +73,9 @@ pub struct Engine {
 struct Inner {
     id: Arc<str>,
     policy: Arc<Policy>,
+    /// The policy's version, shared by every ticket it pins.
+    policy_version: Arc<str>,
+    words: Words,
     calendars: Calendars,
     templates: Templates,
     store: Arc<dyn TicketStore>,
@@ -150,6 +173,8 @@ impl EngineBuilder {
         Ok(Engine {
             inner: Arc::new(Inner {
                 id: Arc::from(self.id.unwrap_or_else(|| "engine".to_owned())),
+                policy_version: Arc::from(policy.version.as_str()),
+                words: Words::new(),
                 policy: Arc::new(policy),
                 calendars,
                 templates,
@@ -314,7 +339,12 @@ impl Engine {
             &score_input(&profile, new.impact, now - new.received_at, policy),
             &policy.scoring,
         );
-        log.push(LogEntry::engine(now, LogEvent::Scored { score }));
+        log.push(LogEntry::engine(
+            now,
+            LogEvent::Scored {
+                score: score.note(),
+            },
+        ));
         let mut ticket = Ticket {
             id,
             tenant: new.tenant,
@@ -353,10 +383,10 @@ impl Engine {
             version: 0,
         };
         if let Some(p) = new.priority_override {
-            let reason: Arc<str> = Arc::from("set at intake");
+            let reason = inner.words.set_at_intake.clone();
             log.push(LogEntry {
                 at: now,
-                actor: Actor::Host(Arc::from("intake")),
+                actor: Actor::Host(inner.words.intake.clone()),
                 event: LogEvent::PriorityOverridden {
                     from: ticket.priority,
                     to: p,
@@ -366,7 +396,7 @@ impl Engine {
             ticket.priority = p;
             ticket.priority_override = Some(PriorityOverride {
                 priority: p,
-                by: Arc::from("intake"),
+                by: inner.words.intake.clone(),
                 reason,
                 at: now,
             });
@@ -404,14 +434,19 @@ impl Engine {
             self.apply(&mut ticket, &event, now, &mut change).await?;
             self.evaluate(&mut ticket, now, &mut change).await;
             ticket.next_check = self.next_check(&ticket, now);
+            let mut written = ticket.clone();
             match self
                 .inner
                 .store
                 .update(change.into_commit(ticket, now), None)
                 .await
             {
+                Ok(version) => {
+                    written.version = version;
+                    return Ok(written);
+                }
                 Err(e @ Error::Conflict(_)) => last_conflict = Some(e),
-                other => return other,
+                Err(e) => return Err(e),
             }
         }
         Err(last_conflict.unwrap_or_else(|| Error::Conflict(format!("ticket {key}"))))
@@ -432,14 +467,19 @@ impl Engine {
             f(self, &mut ticket, now, &mut change)?;
             self.evaluate(&mut ticket, now, &mut change).await;
             ticket.next_check = self.next_check(&ticket, now);
+            let mut written = ticket.clone();
             match self
                 .inner
                 .store
                 .update(change.into_commit(ticket, now), None)
                 .await
             {
+                Ok(version) => {
+                    written.version = version;
+                    return Ok(written);
+                }
                 Err(e @ Error::Conflict(_)) => last_conflict = Some(e),
-                other => return other,
+                Err(e) => return Err(e),
             }
         }
         Err(last_conflict.unwrap_or_else(|| Error::Conflict(format!("ticket {key}"))))
@@ -544,7 +584,7 @@ impl Engine {
         let key = key.into();
         self.change_ticket(&key, |engine, t, now, change| {
             engine.follow_priority(t, now, change, true);
-            t.policy_version = Some(Arc::from(engine.inner.policy.version.as_str()));
+            t.policy_version = Some(engine.inner.policy_version.clone());
             Ok(())
         })
         .await
@@ -733,7 +773,7 @@ impl Engine {
                     now,
                     LogEvent::Rescored {
                         from,
-                        score: t.score,
+                        score: t.score.note(),
                         reason,
                     },
                 ));
@@ -824,7 +864,7 @@ impl Engine {
                         LogEvent::StatusChanged {
                             from,
                             to,
-                            reason: Some(Arc::from("customer replied")),
+                            reason: Some(self.inner.words.customer_replied.clone()),
                         },
                     );
                     self.entered(t, from, now, change).await;
@@ -902,7 +942,7 @@ impl Engine {
                         LogEvent::StatusChanged {
                             from: Status::New,
                             to: Status::InProgress,
-                            reason: Some(Arc::from("assigned")),
+                            reason: Some(self.inner.words.assigned.clone()),
                         },
                     );
                 }
@@ -1034,15 +1074,16 @@ impl Engine {
         };
         // Ask the store for the loads of the agents who could take the ticket at all.
         let tier = t.support_tier;
-        let candidates: Vec<usize> = agents
+        // Small rosters stay on the stack: no allocation per intake for routing.
+        let candidates: SmallVec<[usize; 32]> = agents
             .iter()
             .enumerate()
             .filter(|(_, a)| a.tier == tier && a.available && a.handles(t.category))
             .map(|(i, _)| i)
             .collect();
-        let mut loads = vec![0u32; agents.len()];
+        let mut loads: SmallVec<[u32; 32]> = smallvec::smallvec![0u32; agents.len()];
         if !candidates.is_empty() {
-            let ids: Vec<&AgentId> = candidates.iter().map(|&i| &agents[i].id).collect();
+            let ids: SmallVec<[&AgentId; 32]> = candidates.iter().map(|&i| &agents[i].id).collect();
             match inner.store.agent_loads(&t.tenant, &ids).await {
                 Ok(l) => {
                     for (&i, n) in candidates.iter().zip(l) {
@@ -1100,7 +1141,7 @@ impl Engine {
                         LogEvent::StatusChanged {
                             from: Status::New,
                             to: Status::InProgress,
-                            reason: Some(Arc::from("assigned")),
+                            reason: Some(self.inner.words.assigned.clone()),
                         },
                     ));
                 }

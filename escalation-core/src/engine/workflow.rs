@@ -90,12 +90,8 @@ impl Occasion {
 const MAX_PASSES: usize = 4;
 
 impl Engine {
-    pub(crate) fn calendar_or_always(&self, name: &str) -> BusinessCalendar {
-        self.inner
-            .calendars
-            .get(name)
-            .cloned()
-            .unwrap_or_else(BusinessCalendar::always)
+    pub(crate) fn calendar_or_always(&self, name: &str) -> &BusinessCalendar {
+        self.inner.calendars.get_or_always(name)
     }
 
     fn tier_of(&self, t: &Ticket) -> crate::model::CustomerTier {
@@ -128,7 +124,7 @@ impl Engine {
         if !t.sla.is_empty() || !t.status.is_open() {
             return;
         }
-        t.policy_version = Some(Arc::from(self.inner.policy.version.as_str()));
+        t.policy_version = Some(self.inner.policy_version.clone());
         for target in [Target::FirstResponse, Target::Resolution] {
             self.start_clock(t, target, 0, now, change);
         }
@@ -157,7 +153,7 @@ impl Engine {
             rule,
             t.priority,
             Arc::from(name),
-            &cal,
+            cal,
             budget,
             now,
         ) {
@@ -214,7 +210,7 @@ impl Engine {
             let old = self.calendar_or_always(&clock.calendar);
             let new = self.calendar_or_always(name);
             if clock
-                .rebudget(&old, Arc::from(name), &new, rule, priority, budget, now)
+                .rebudget(old, Arc::from(name), new, rule, priority, budget, now)
                 .is_ok()
             {
                 change.push(
@@ -239,7 +235,7 @@ impl Engine {
             let cal = self.calendar_or_always(&clock.calendar);
             let should_pause = pause.pauses(clock.target, status);
             if should_pause && clock.is_running() {
-                clock.pause(&cal, now);
+                clock.pause(cal, now);
                 change.push(
                     now,
                     LogEvent::SlaPaused {
@@ -248,7 +244,7 @@ impl Engine {
                         used_seconds: clock.consumed.num_seconds(),
                     },
                 );
-            } else if !should_pause && clock.is_paused() && clock.resume(&cal, now).is_ok() {
+            } else if !should_pause && clock.is_paused() && clock.resume(cal, now).is_ok() {
                 change.push(
                     now,
                     LogEvent::SlaResumed {
@@ -271,7 +267,7 @@ impl Engine {
             // Warnings in the order they fall due, then the breach. Warnings a late look
             // finds overtaken by the breach are spent without firing: the breach says more.
             let mut ws: Vec<(DateTime<Utc>, usize)> = (0..warnings.len())
-                .filter_map(|i| clock.warning_at(&cal, warnings, i).map(|at| (at, i)))
+                .filter_map(|i| clock.warning_at(cal, warnings, i).map(|at| (at, i)))
                 .filter(|(at, _)| *at <= now)
                 .collect();
             ws.sort();
@@ -856,7 +852,7 @@ impl Engine {
     pub(crate) fn finish(&self, t: &mut Ticket, now: DateTime<Utc>, change: &mut Change) {
         for clock in t.sla.iter_mut().filter(|c| c.stopped_at.is_none()) {
             let cal = self.calendar_or_always(&clock.calendar);
-            clock.stop(&cal, now);
+            clock.stop(cal, now);
             change.push(
                 now,
                 LogEvent::SlaStopped {
@@ -901,7 +897,7 @@ impl Engine {
                 && matches!(c.target, Target::FirstResponse | Target::NextResponse)
         }) {
             let cal = self.calendar_or_always(&clock.calendar);
-            clock.stop(&cal, now);
+            clock.stop(cal, now);
             change.push(
                 now,
                 LogEvent::SlaStopped {
@@ -946,7 +942,7 @@ impl Engine {
             .filter(|c| c.target == Target::Resolution && c.stopped_at.is_some())
         {
             let cal = self.calendar_or_always(&clock.calendar);
-            if clock.reopen(&cal, now).is_ok() {
+            if clock.reopen(cal, now).is_ok() {
                 change.push(
                     now,
                     LogEvent::SlaResumed {
@@ -1001,7 +997,7 @@ impl Engine {
                 continue;
             }
             let cal = self.calendar_or_always(&clock.calendar);
-            consider(clock.next_instant(&cal, &policy.sla.warnings));
+            consider(clock.next_instant(cal, &policy.sla.warnings));
             if let Some(b) = clock.breached_at {
                 for level in policy
                     .ladder

@@ -26,7 +26,7 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    rows: FxHashMap<TicketId, Row>,
+    rows: Rows,
     intake_keys: HashMap<(TenantId, Arc<str>), TicketId>,
     due: BTreeSet<(DateTime<Utc>, TicketId)>,
     loads: HashMap<TenantId, FxHashMap<AgentId, u32>>,
@@ -36,6 +36,63 @@ struct State {
     task_order: Vec<Arc<str>>,
     last_id: u64,
     last_token: u64,
+}
+
+/// Ticket rows in one dense vector.
+///
+/// Rows are large (the ticket itself is several hundred bytes), so a hash table of rows
+/// would touch a fresh page of a huge, sparse allocation on almost every insert; appending
+/// to a vector touches memory in order. Ids from [`TicketStore::next_id`] are dense, so
+/// ticket `n` sits at position `n − 1` and needs no index; only ids that break the sequence
+/// go through the `sparse` map.
+#[derive(Debug, Default)]
+struct Rows {
+    rows: Vec<Row>,
+    sparse: FxHashMap<TicketId, usize>,
+}
+
+impl Rows {
+    fn with_capacity(n: usize) -> Rows {
+        Rows {
+            rows: Vec::with_capacity(n),
+            sparse: FxHashMap::default(),
+        }
+    }
+
+    fn position(&self, id: &TicketId) -> Option<usize> {
+        let dense = usize::try_from(id.0).ok()?.checked_sub(1)?;
+        match self.rows.get(dense) {
+            Some(row) if row.ticket.id == *id => Some(dense),
+            _ => self.sparse.get(id).copied(),
+        }
+    }
+
+    fn get(&self, id: &TicketId) -> Option<&Row> {
+        self.position(id).and_then(|i| self.rows.get(i))
+    }
+
+    fn get_mut(&mut self, id: &TicketId) -> Option<&mut Row> {
+        self.position(id).and_then(|i| self.rows.get_mut(i))
+    }
+
+    fn contains_key(&self, id: &TicketId) -> bool {
+        self.position(id).is_some()
+    }
+
+    fn insert(&mut self, id: TicketId, row: Row) {
+        if usize::try_from(id.0).ok() != Some(self.rows.len() + 1) {
+            self.sparse.insert(id, self.rows.len());
+        }
+        self.rows.push(row);
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter()
+    }
 }
 
 #[derive(Debug)]
@@ -65,7 +122,7 @@ impl MemoryStore {
     pub fn with_capacity(tickets: usize) -> MemoryStore {
         MemoryStore {
             state: Mutex::new(State {
-                rows: FxHashMap::with_capacity_and_hasher(tickets, Default::default()),
+                rows: Rows::with_capacity(tickets),
                 ..State::default()
             }),
         }
@@ -308,7 +365,7 @@ impl TicketStore for MemoryStore {
         Ok(id.and_then(|id| st.rows.get(id)).map(|r| r.ticket.clone()))
     }
 
-    async fn update(&self, commit: Commit, fence: Option<Fence>) -> Result<Ticket> {
+    async fn update(&self, commit: Commit, fence: Option<Fence>) -> Result<u64> {
         let Commit {
             mut ticket,
             log,
@@ -349,20 +406,34 @@ impl TicketStore for MemoryStore {
         row.due_at = ticket.next_check;
         row.lease = None;
         row.log.extend(log);
+        let version = ticket.version;
+        let next_check = ticket.next_check;
+        let old_load = counts_toward_load(&row.ticket);
+        let new_load = counts_toward_load(&ticket);
+        // The old state is dropped after the lock is released.
         let old = std::mem::replace(&mut row.ticket, ticket);
-        let out = row.ticket.clone();
         st.cancel_pages(&row_effects, &added, &cancel_pages, now);
         if let Some(at) = old_due {
             st.due.remove(&(at, key.id));
         }
-        if let Some(at) = out.next_check {
+        if let Some(at) = next_check {
             st.due.insert((at, key.id));
         }
-        if counts_toward_load(&old) != counts_toward_load(&out) {
+        if old_load != new_load {
             st.add_load(&old, -1);
-            st.add_load(&out, 1);
+            if let Some((tenant, agent)) = new_load {
+                let n = st
+                    .loads
+                    .entry(tenant)
+                    .or_default()
+                    .entry(agent)
+                    .or_insert(0);
+                *n = n.saturating_add(1);
+            }
         }
-        Ok(out)
+        drop(guard);
+        drop(old);
+        Ok(version)
     }
 
     async fn log(&self, key: &TicketRef) -> Result<Vec<LogEntry>> {
@@ -370,36 +441,35 @@ impl TicketStore for MemoryStore {
     }
 
     async fn claim_due(&self, request: &ClaimDue) -> Result<Vec<Claimed>> {
-        let mut guard = self.lock();
-        let st = &mut *guard;
-        let due: Vec<(DateTime<Utc>, TicketId)> = st
-            .due
-            .iter()
-            .take_while(|(at, _)| *at <= request.now)
-            .take(request.limit)
-            .copied()
-            .collect();
-        if due.is_empty() {
-            return Ok(Vec::new());
-        }
         let until = request
             .now
             .checked_add_signed(request.lease_for)
             .ok_or_else(|| Error::invalid("lease_for", request.lease_for, "out of range"))?;
-        let mut out = Vec::with_capacity(due.len());
-        for entry in due {
-            st.due.remove(&entry);
-            let Some(row) = st.rows.get_mut(&entry.1) else {
+        let mut guard = self.lock();
+        let State {
+            due,
+            rows,
+            last_token,
+            ..
+        } = &mut *guard;
+        // A claimed ticket keeps its place in the due index; its lease hides it from other
+        // claims until the lease ends (then it is due again) or its write moves it.
+        let mut out = Vec::new();
+        for (_, id) in due.iter().take_while(|(at, _)| *at <= request.now) {
+            if out.len() == request.limit {
+                break;
+            }
+            let Some(row) = rows.get_mut(id) else {
                 continue;
             };
-            st.last_token += 1;
-            let token = st.last_token;
-            row.lease = Some((token, until));
-            row.due_at = Some(until);
-            st.due.insert((until, entry.1));
+            if row.lease.is_some_and(|(_, end)| end > request.now) {
+                continue;
+            }
+            *last_token += 1;
+            row.lease = Some((*last_token, until));
             out.push(Claimed {
                 ticket: row.ticket.clone(),
-                token,
+                token: *last_token,
                 until,
             });
         }
@@ -411,36 +481,34 @@ impl TicketStore for MemoryStore {
     }
 
     async fn claim_effects(&self, request: &ClaimDue) -> Result<Vec<ClaimedEffect>> {
-        let mut guard = self.lock();
-        let st = &mut *guard;
-        let due: Vec<(DateTime<Utc>, Arc<str>)> = st
-            .effects_due
-            .iter()
-            .take_while(|(at, _)| *at <= request.now)
-            .take(request.limit)
-            .cloned()
-            .collect();
-        if due.is_empty() {
-            return Ok(Vec::new());
-        }
         let until = request
             .now
             .checked_add_signed(request.lease_for)
             .ok_or_else(|| Error::invalid("lease_for", request.lease_for, "out of range"))?;
-        let mut out = Vec::with_capacity(due.len());
-        for entry in due {
-            st.effects_due.remove(&entry);
-            let Some(row) = st.effects.get_mut(&entry.1) else {
+        let mut guard = self.lock();
+        let State {
+            effects_due,
+            effects,
+            last_token,
+            ..
+        } = &mut *guard;
+        // As for tickets: a claimed effect keeps its place; its lease hides it until it ends.
+        let mut out = Vec::new();
+        for (_, key) in effects_due.iter().take_while(|(at, _)| *at <= request.now) {
+            if out.len() == request.limit {
+                break;
+            }
+            let Some(row) = effects.get_mut(key) else {
                 continue;
             };
-            st.last_token += 1;
-            let token = st.last_token;
-            row.lease = Some((token, until));
-            row.due_at = Some(until);
-            st.effects_due.insert((until, entry.1));
+            if row.lease.is_some_and(|(_, end)| end > request.now) {
+                continue;
+            }
+            *last_token += 1;
+            row.lease = Some((*last_token, until));
             out.push(ClaimedEffect {
                 effect: row.effect.clone(),
-                token,
+                token: *last_token,
             });
         }
         Ok(out)

@@ -138,12 +138,19 @@ impl Default for Policy {
 #[derive(Debug, Clone)]
 pub struct Calendars {
     by_name: BTreeMap<String, BusinessCalendar>,
+    always: BusinessCalendar,
 }
 
 impl Calendars {
     /// The calendar called `name`, if the policy defines it (or it is `always`).
     pub fn get(&self, name: &str) -> Option<&BusinessCalendar> {
         self.by_name.get(name)
+    }
+
+    /// The calendar called `name`, or `always` when there is none (a clock whose calendar a
+    /// later policy dropped keeps counting, in wall-clock time).
+    pub fn get_or_always(&self, name: &str) -> &BusinessCalendar {
+        self.by_name.get(name).unwrap_or(&self.always)
     }
 
     /// The names of all calendars, `always` included.
@@ -436,7 +443,10 @@ impl Policy {
             })?;
             by_name.insert(name.clone(), cal);
         }
-        Ok(Calendars { by_name })
+        Ok(Calendars {
+            by_name,
+            always: BusinessCalendar::always(),
+        })
     }
 
     /// Whether `name` is a calendar of this policy (or `always`).

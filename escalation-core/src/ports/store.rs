@@ -166,12 +166,12 @@ pub trait TicketStore: Send + Sync + 'static {
     /// Commits a ticket's new state with its log entries, effects, tasks and cancellations,
     /// if the stored version still equals `commit.ticket.version` (and, with a fence, the
     /// lease is still held). Increments the version, files the ticket under its
-    /// `next_check` in the due index and releases any lease.
+    /// `next_check` in the due index and releases any lease. Returns the new version.
     ///
     /// # Errors
     /// [`crate::Error::Conflict`] when the version moved on or the lease was lost (nothing
     /// is written); [`crate::Error::NotFound`] when the ticket does not exist in that tenant.
-    async fn update(&self, commit: Commit, fence: Option<Fence>) -> Result<Ticket>;
+    async fn update(&self, commit: Commit, fence: Option<Fence>) -> Result<u64>;
 
     /// The log of a ticket, oldest first.
     ///
