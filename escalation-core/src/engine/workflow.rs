@@ -384,8 +384,13 @@ impl Engine {
         now: DateTime<Utc>,
         change: &mut Change,
     ) {
-        let policy = self.inner.policy.clone();
-        for level in policy.ladder.iter().filter(|l| l.on == occasion.trigger) {
+        for level in self
+            .inner
+            .policy
+            .ladder
+            .iter()
+            .filter(|l| l.on == occasion.trigger)
+        {
             if !level.applies(occasion.target, t.priority) {
                 continue;
             }

@@ -12,9 +12,20 @@ use crate::ports::AgentDirectory;
 ///
 /// `agents` hands out a shared snapshot (`Arc<[Agent]>`), rebuilt only when the roster
 /// changes, so intake does not copy the roster.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryDirectory {
     tenants: RwLock<HashMap<TenantId, Roster>>,
+    /// The roster of a tenant without agents, shared rather than allocated per call.
+    empty: Arc<[Agent]>,
+}
+
+impl Default for MemoryDirectory {
+    fn default() -> Self {
+        MemoryDirectory {
+            tenants: RwLock::default(),
+            empty: Arc::from(Vec::new()),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -77,7 +88,7 @@ impl AgentDirectory for MemoryDirectory {
         {
             let map = self.tenants.read().unwrap_or_else(|e| e.into_inner());
             match map.get(tenant) {
-                None => return Ok(Arc::from(Vec::new())),
+                None => return Ok(self.empty.clone()),
                 Some(Roster {
                     snapshot: Some(s), ..
                 }) => return Ok(s.clone()),
