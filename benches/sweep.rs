@@ -29,8 +29,22 @@ fn tickets() -> usize {
     }
 }
 
-fn policy() -> Policy {
-    Policy::from_toml_str(
+/// Clocks on the wall-clock calendar (`always`), or on a Mon–Fri 09:00–17:00 New York
+/// calendar with holidays, whose instants go through the calendar's tables.
+fn policy(business_calendar: bool) -> Policy {
+    let calendar = if business_calendar {
+        r#"
+        [calendars.support]
+        timezone = "America/New_York"
+        holidays = ["2026-11-26", "2026-12-25", "2027-01-01"]
+        hours = { mon = [["09:00", "17:00"]], tue = [["09:00", "17:00"]], wed = [["09:00", "17:00"]], thu = [["09:00", "17:00"]], fri = [["09:00", "17:00"]] }
+        [sla]
+        calendar = "support"
+        "#
+    } else {
+        ""
+    };
+    Policy::from_toml_str(&format!(
         r#"
         [routing]
         retry_after_seconds = 6000
@@ -39,19 +53,25 @@ fn policy() -> Policy {
         [[sla.targets]]
         first_response = "60d"
         resolution = "90d"
-        "#,
-    )
+        {calendar}
+        "#
+    ))
     .unwrap()
 }
 
 fn sweep(c: &mut Criterion) {
+    sweep_on(c, false, "sweep_1m_open");
+    sweep_on(c, true, "sweep_1m_open_business_calendar");
+}
+
+fn sweep_on(c: &mut Criterion, business_calendar: bool, name: &str) {
     let tickets = tickets();
     let due_per_minute = tickets / MINUTES;
     let start = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
     let clock = Arc::new(ManualClock::new(start));
     let store = Arc::new(MemoryStore::with_capacity(tickets));
     let engine = Engine::builder()
-        .policy(policy())
+        .policy(policy(business_calendar))
         .store(store.clone())
         .directory(Arc::new(MemoryDirectory::new()))
         .clock(clock.clone())
@@ -80,7 +100,7 @@ fn sweep(c: &mut Criterion) {
     let warm = futures::executor::block_on(engine.sweep()).unwrap();
     assert_eq!(warm.claimed, due_per_minute);
 
-    let mut group = c.benchmark_group("sweep_1m_open");
+    let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(8));
     group.throughput(Throughput::Elements(due_per_minute as u64));
@@ -100,7 +120,7 @@ fn sweep(c: &mut Criterion) {
     });
     group.finish();
 
-    let mut group = c.benchmark_group("sweep_1m_open");
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(1));
     group.bench_function("nothing_due", |b| {
         b.iter(|| {

@@ -60,6 +60,9 @@ struct Compiled {
     spec: CalendarSpec,
     rules: Rules,
     years: Box<[OnceLock<YearTable>]>,
+    /// Open all the time (the built-in `always`): business time is wall time, so the
+    /// operations need no table inside the supported range.
+    continuous: bool,
 }
 
 impl fmt::Debug for BusinessCalendar {
@@ -106,7 +109,12 @@ impl BusinessCalendar {
         };
         let years = (0..YEARS).map(|_| OnceLock::new()).collect();
         Ok(BusinessCalendar {
-            inner: Arc::new(Compiled { spec, rules, years }),
+            inner: Arc::new(Compiled {
+                spec,
+                rules,
+                years,
+                continuous: false,
+            }),
         })
     }
 
@@ -133,8 +141,26 @@ impl BusinessCalendar {
         };
         let years = (0..YEARS).map(|_| OnceLock::new()).collect();
         BusinessCalendar {
-            inner: Arc::new(Compiled { spec, rules, years }),
+            inner: Arc::new(Compiled {
+                spec,
+                rules,
+                years,
+                continuous: true,
+            }),
         }
+    }
+
+    /// For a continuous calendar, `t + d` when both ends lie inside the supported range.
+    fn continuous_shift(&self, t: DateTime<Utc>, d: TimeDelta) -> Option<DateTime<Utc>> {
+        if !self.inner.continuous {
+            return None;
+        }
+        let index = YearIndex::get();
+        let inside = |x: DateTime<Utc>| {
+            to_nanos(x).is_some_and(|ns| ns >= index.range_start() && ns < index.range_end())
+        };
+        let end = t.checked_add_signed(d)?;
+        (inside(t) && inside(end)).then_some(end)
     }
 
     /// The spec the calendar was built from.
@@ -162,6 +188,9 @@ impl BusinessCalendar {
         let Some(ns) = in_range(t) else {
             return false;
         };
+        if self.inner.continuous {
+            return true;
+        }
         let table = self.year(YearIndex::get().year_of(ns));
         let k = table.first_ending_after(ns);
         k < table.len() && table.starts[k] <= ns
@@ -174,6 +203,9 @@ impl BusinessCalendar {
         let (a, b) = (clamp(a), clamp(b));
         if a == b {
             return TimeDelta::zero();
+        }
+        if self.inner.continuous {
+            return delta_from_nanos(i128::from(b) - i128::from(a));
         }
         let (lo, hi, sign) = if a < b { (a, b, 1) } else { (b, a, -1) };
         let pa = self.position(lo);
@@ -201,6 +233,9 @@ impl BusinessCalendar {
     ///
     /// [`Error::OutOfRange`] when the answer would lie outside the supported range.
     pub fn add(&self, start: DateTime<Utc>, d: TimeDelta) -> Result<DateTime<Utc>, Error> {
+        if let Some(end) = self.continuous_shift(start, d) {
+            return Ok(end);
+        }
         let ns = delta_nanos(d);
         match ns.cmp(&0) {
             std::cmp::Ordering::Equal => Ok(start),
@@ -220,6 +255,9 @@ impl BusinessCalendar {
     ///
     /// [`Error::OutOfRange`] when the answer would lie outside the supported range.
     pub fn subtract(&self, end: DateTime<Utc>, d: TimeDelta) -> Result<DateTime<Utc>, Error> {
+        if let Some(start) = self.continuous_shift(end, -d) {
+            return Ok(start);
+        }
         let ns = delta_nanos(d);
         match ns.cmp(&0) {
             std::cmp::Ordering::Equal => Ok(end),

@@ -568,3 +568,48 @@ fn rejects_text_that_is_not_ics() {
         other => panic!("expected InvalidInput, got {other:?}"),
     }
 }
+
+/// `always` skips the tables (business time is wall time); it must agree, to the
+/// nanosecond and at the range's edges, with the same 24/7 calendar built from a spec.
+#[test]
+fn always_agrees_with_the_table_built_24_7_calendar() {
+    let always = BusinessCalendar::always();
+    let tables = BusinessCalendar::new(always.spec().clone()).unwrap();
+    let edge = BusinessCalendar::range_end();
+    let start = BusinessCalendar::range_start();
+    let instants = [
+        utc("2026-03-08T06:59:59.123456789Z"),
+        utc("1999-12-31T23:59:59Z"),
+        start,
+        start - TimeDelta::seconds(5),
+        edge - TimeDelta::seconds(1),
+        edge,
+        edge + TimeDelta::days(3),
+    ];
+    let spans = [
+        TimeDelta::zero(),
+        TimeDelta::nanoseconds(1),
+        TimeDelta::hours(8),
+        TimeDelta::days(400),
+        -TimeDelta::hours(8),
+        TimeDelta::seconds(2),
+    ];
+    for &t in &instants {
+        assert_eq!(always.is_open(t), tables.is_open(t), "is_open({t})");
+        for &u in &instants {
+            assert_eq!(
+                always.elapsed(t, u),
+                tables.elapsed(t, u),
+                "elapsed({t}, {u})"
+            );
+        }
+        for &d in &spans {
+            let a = always.add(t, d).map_err(|e| e.kind());
+            let b = tables.add(t, d).map_err(|e| e.kind());
+            assert_eq!(a, b, "add({t}, {d})");
+            let a = always.subtract(t, d).map_err(|e| e.kind());
+            let b = tables.subtract(t, d).map_err(|e| e.kind());
+            assert_eq!(a, b, "subtract({t}, {d})");
+        }
+    }
+}
