@@ -320,7 +320,9 @@ impl Engine {
         }
         let category = Symbol::intern(&new.category);
         let id = inner.store.next_id().await?;
-        let mut change = Change::with_log_capacity(8);
+        // Intake of an assigned ticket writes exactly seven entries (created, profile, score,
+        // assignment, status, two clocks).
+        let mut change = Change::with_log_capacity(7);
         let log = &mut change.log;
         log.push(LogEntry::engine(
             now,
