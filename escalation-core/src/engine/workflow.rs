@@ -855,19 +855,7 @@ impl Engine {
 
     /// Stops every clock (the ticket is resolved or closed) and resolves its pages.
     pub(crate) fn finish(&self, t: &mut Ticket, now: DateTime<Utc>, change: &mut Change) {
-        for clock in t.sla.iter_mut().filter(|c| c.stopped_at.is_none()) {
-            let cal = self.calendar_or_always(&clock.calendar);
-            clock.stop(cal, now);
-            change.push(
-                now,
-                LogEvent::SlaStopped {
-                    target: clock.target,
-                    cycle: clock.cycle,
-                    used_seconds: clock.consumed.num_seconds(),
-                    met: clock.breached_at.is_none(),
-                },
-            );
-        }
+        self.stop_clocks(t, |_| true, now, change);
         let mut resolved = Vec::new();
         for page in t.pages.iter_mut().filter(|p| p.resolved_at.is_none()) {
             page.resolved_at = Some(now);
@@ -897,10 +885,27 @@ impl Engine {
     /// Stops the clocks an agent reply satisfies: first response, and the running
     /// next-response cycle.
     pub(crate) fn agent_replied(&self, t: &mut Ticket, now: DateTime<Utc>, change: &mut Change) {
-        for clock in t.sla.iter_mut().filter(|c| {
-            c.stopped_at.is_none()
-                && matches!(c.target, Target::FirstResponse | Target::NextResponse)
-        }) {
+        self.stop_clocks(
+            t,
+            |target| matches!(target, Target::FirstResponse | Target::NextResponse),
+            now,
+            change,
+        );
+    }
+
+    /// Stops the open clocks whose target `which` selects, logging each (met or missed).
+    fn stop_clocks(
+        &self,
+        t: &mut Ticket,
+        which: impl Fn(Target) -> bool,
+        now: DateTime<Utc>,
+        change: &mut Change,
+    ) {
+        for clock in t
+            .sla
+            .iter_mut()
+            .filter(|c| c.stopped_at.is_none() && which(c.target))
+        {
             let cal = self.calendar_or_always(&clock.calendar);
             clock.stop(cal, now);
             change.push(
