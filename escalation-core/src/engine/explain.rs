@@ -52,6 +52,8 @@ pub struct TargetExplanation {
     pub started_at: DateTime<Utc>,
     /// The deadline while running (or the breach instant once breached).
     pub deadline: Option<DateTime<Utc>>,
+    /// When it stopped, once met or missed.
+    pub stopped_at: Option<DateTime<Utc>>,
     /// Business seconds used so far.
     pub used_seconds: i64,
     /// Business seconds left (negative once breached).
@@ -141,6 +143,7 @@ impl Engine {
                 state,
                 started_at: clock.started_at,
                 deadline: clock.deadline.or(clock.breached_at),
+                stopped_at: clock.stopped_at,
                 used_seconds: used.num_seconds(),
                 remaining_seconds: (clock.budget.delta() - used).num_seconds(),
                 segments,
