@@ -1,0 +1,12 @@
+//! Test helpers for hosts and adapters (feature `testkit`).
+//!
+//! - [`fakes`]: fault-injecting Notifier and Pager fakes with a delivery journal (re-exported
+//!   here, so `escalation_core::testkit::FlakyNotifier` works).
+//! - [`conformance`]: the store conformance suite every [`crate::ports::TicketStore`]
+//!   adapter runs ([`conformance::run_all`], or the [`crate::store_conformance!`] macro).
+
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub mod conformance;
+pub mod fakes;
+
+pub use fakes::*;
