@@ -1,0 +1,237 @@
+//! # escalation-sqlite
+//!
+//! A [`TicketStore`] for the escalation engine on SQLite (bundled, through `rusqlite`).
+//!
+//! - **Durable.** The database runs in WAL mode with `synchronous=FULL`; a commit that
+//!   returned is on disk. Every write is one `BEGIN IMMEDIATE` transaction, so a ticket's
+//!   state, its log entries, effects, tasks and cancellations commit together or not at all.
+//! - **Shared.** Several processes may open the same file: writers serialize on SQLite's
+//!   lock. A busy database is waited on (a busy timeout, then a retry loop with backoff), so
+//!   callers do not see `SQLITE_BUSY`.
+//! - **Off the async workers.** Each [`SqliteStore`] owns one connection on a dedicated
+//!   thread; the async trait methods send it jobs over a channel and await the reply.
+//! - **Schema.** Migrations in `migrations/` are applied on open inside one transaction
+//!   and recorded in the `schema_version` table. Documents (tickets, log entries, effects,
+//!   tasks) are stored as JSON next to the indexed columns the queries need. Uniqueness of
+//!   ticket ids, effect keys, task ids and `(tenant, intake key)` is enforced by constraints.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use escalation_core::Engine;
+//! use escalation_sqlite::SqliteStore;
+//!
+//! let store = SqliteStore::open("escalation.db")?;
+//! let engine = Engine::builder().store(Arc::new(store)).build()?;
+//! # Ok::<(), escalation_core::Error>(())
+//! ```
+//!
+//! The behaviour matches `escalation_core::memory::MemoryStore` (the reference contract),
+//! including leases and fencing, page-cancellation holds and tenant scoping.
+#![deny(missing_docs)]
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
+mod ops;
+mod schema;
+mod worker;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use escalation_core::effect::Effect;
+use escalation_core::ports::{
+    ClaimDue, Claimed, ClaimedEffect, Commit, EffectOutcome, Fence, Inserted, StoreCapabilities,
+    TicketStore,
+};
+use escalation_core::task::EscalationTask;
+use escalation_core::{AgentId, LogEntry, Result, TenantId, Ticket, TicketId, TicketRef};
+use rusqlite::Connection;
+
+use crate::worker::{Worker, read_tx, storage, write_tx};
+
+/// A [`TicketStore`] on a SQLite database.
+///
+/// Dropping it stops its connection thread (after the jobs already queued) and closes the
+/// connection.
+#[derive(Debug)]
+pub struct SqliteStore {
+    worker: Worker,
+    durable: bool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) the database at `path`, applies pending migrations and
+    /// starts the connection thread.
+    ///
+    /// This is a blocking call (it opens the file and migrates it on the calling thread);
+    /// call it at startup, or inside `spawn_blocking` from async code.
+    ///
+    /// # Errors
+    /// [`escalation_core::Error::Storage`] when the file cannot be opened or migrated, or
+    /// was written by a newer version of this crate.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let conn = Connection::open(path.as_ref()).map_err(storage)?;
+        SqliteStore::start(conn, true)
+    }
+
+    /// A private, empty in-memory database (for tests); it is gone when the store drops.
+    ///
+    /// # Errors
+    /// [`escalation_core::Error::Storage`] when SQLite fails to start.
+    pub fn open_in_memory() -> Result<SqliteStore> {
+        let conn = Connection::open_in_memory().map_err(storage)?;
+        SqliteStore::start(conn, false)
+    }
+
+    fn start(mut conn: Connection, durable: bool) -> Result<SqliteStore> {
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(SqliteStore {
+            worker: Worker::spawn(conn)?,
+            durable,
+        })
+    }
+
+    /// The schema version this build migrates databases to.
+    pub fn schema_version() -> i64 {
+        schema::MIGRATIONS.last().map_or(0, |(v, _)| *v)
+    }
+
+    /// Inserts many tickets in one transaction, with the semantics of
+    /// [`TicketStore::insert`] for each (a later commit sees the earlier ones, so a repeated
+    /// intake key yields [`Inserted::Existing`]). Returns one outcome per commit, in order.
+    ///
+    /// # Errors
+    /// [`escalation_core::Error::Conflict`] when an id is taken (nothing of the batch is
+    /// written); [`escalation_core::Error::Storage`] when the store fails.
+    pub async fn insert_batch(&self, commits: Vec<Commit>) -> Result<Vec<Inserted>> {
+        self.worker
+            .call(move |conn| {
+                write_tx(conn, |tx| {
+                    commits.iter().map(|c| ops::insert(tx, c)).collect()
+                })
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl TicketStore for SqliteStore {
+    fn capabilities(&self) -> StoreCapabilities {
+        let mut caps = StoreCapabilities::default();
+        caps.durable = self.durable;
+        caps.shared = self.durable;
+        caps
+    }
+
+    async fn next_id(&self) -> Result<TicketId> {
+        self.worker.call(|conn| write_tx(conn, ops::next_id)).await
+    }
+
+    async fn insert(&self, commit: Commit) -> Result<Inserted> {
+        self.worker
+            .call(move |conn| write_tx(conn, |tx| ops::insert(tx, &commit)))
+            .await
+    }
+
+    async fn get(&self, key: &TicketRef) -> Result<Ticket> {
+        let key = key.clone();
+        self.worker
+            .call(move |conn| read_tx(conn, |tx| ops::get(tx, &key)))
+            .await
+    }
+
+    async fn find_by_intake_key(&self, tenant: &TenantId, key: &str) -> Result<Option<Ticket>> {
+        let (tenant, key) = (tenant.clone(), key.to_owned());
+        self.worker
+            .call(move |conn| read_tx(conn, |tx| ops::find_by_intake_key(tx, &tenant, &key)))
+            .await
+    }
+
+    async fn update(&self, commit: Commit, fence: Option<Fence>) -> Result<u64> {
+        self.worker
+            .call(move |conn| write_tx(conn, |tx| ops::update(tx, &commit, fence)))
+            .await
+    }
+
+    async fn log(&self, key: &TicketRef) -> Result<Vec<LogEntry>> {
+        let key = key.clone();
+        self.worker
+            .call(move |conn| read_tx(conn, |tx| ops::log(tx, &key)))
+            .await
+    }
+
+    async fn claim_due(&self, request: &ClaimDue) -> Result<Vec<Claimed>> {
+        let request = request.clone();
+        self.worker
+            .call(move |conn| write_tx(conn, |tx| ops::claim_due(tx, &request)))
+            .await
+    }
+
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        self.worker.call(|conn| read_tx(conn, ops::next_due)).await
+    }
+
+    async fn claim_effects(&self, request: &ClaimDue) -> Result<Vec<ClaimedEffect>> {
+        let request = request.clone();
+        self.worker
+            .call(move |conn| write_tx(conn, |tx| ops::claim_effects(tx, &request)))
+            .await
+    }
+
+    async fn finish_effect(&self, outcome: EffectOutcome) -> Result<()> {
+        self.worker
+            .call(move |conn| write_tx(conn, |tx| ops::finish_effect(tx, &outcome)))
+            .await
+    }
+
+    async fn effects(&self, key: &TicketRef) -> Result<Vec<Effect>> {
+        let key = key.clone();
+        self.worker
+            .call(move |conn| read_tx(conn, |tx| ops::effects(tx, &key)))
+            .await
+    }
+
+    async fn next_effect_due(&self) -> Result<Option<DateTime<Utc>>> {
+        self.worker
+            .call(|conn| read_tx(conn, ops::next_effect_due))
+            .await
+    }
+
+    async fn tasks(
+        &self,
+        tenant: &TenantId,
+        ticket: Option<TicketId>,
+    ) -> Result<Vec<EscalationTask>> {
+        let tenant = tenant.clone();
+        self.worker
+            .call(move |conn| read_tx(conn, |tx| ops::tasks(tx, &tenant, ticket)))
+            .await
+    }
+
+    async fn put_task(&self, task: EscalationTask) -> Result<()> {
+        self.worker
+            .call(move |conn| write_tx(conn, |tx| ops::put_task(tx, &task)))
+            .await
+    }
+
+    async fn log_range(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(TicketId, LogEntry)>> {
+        let tenant = tenant.clone();
+        self.worker
+            .call(move |conn| read_tx(conn, |tx| ops::log_range(tx, &tenant, from, to)))
+            .await
+    }
+
+    async fn agent_loads(&self, tenant: &TenantId, agents: &[&AgentId]) -> Result<Vec<u32>> {
+        let tenant = tenant.clone();
+        let agents: Vec<AgentId> = agents.iter().map(|a| (*a).clone()).collect();
+        self.worker
+            .call(move |conn| read_tx(conn, |tx| ops::agent_loads(tx, &tenant, &agents)))
+            .await
+    }
+}

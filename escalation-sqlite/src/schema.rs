@@ -1,0 +1,61 @@
+//! Connection settings and migrations.
+
+use escalation_core::{Error, Result};
+use rusqlite::Connection;
+
+use crate::worker::{BUSY_TIMEOUT, R, retry_busy, write_tx};
+
+/// The migrations, in order: `(version, sql)`. A released migration is never edited.
+pub(crate) const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/0001_initial.sql"))];
+
+/// Sets the pragmas: busy timeout, WAL, `synchronous=FULL`, foreign keys.
+pub(crate) fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(crate::worker::storage)?;
+    retry_busy(|| -> R<()> {
+        // An in-memory database answers "memory"; a file database switches to WAL.
+        let _mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    })
+}
+
+/// Applies the migrations the database lacks, in one transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
+    let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    write_tx(conn, |tx| {
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_version (
+                version    INTEGER PRIMARY KEY NOT NULL,
+                applied_at TEXT NOT NULL
+            ) STRICT;",
+        )?;
+        let current: i64 = tx.query_row(
+            "SELECT coalesce(max(version), 0) FROM schema_version",
+            [],
+            |row| row.get(0),
+        )?;
+        if current > latest {
+            return Err(Error::Storage {
+                message: format!(
+                    "the database is at schema version {current}, newer than this build \
+                     knows ({latest})"
+                ),
+                retryable: false,
+            }
+            .into());
+        }
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_version (version, applied_at)
+                 VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                [version],
+            )?;
+        }
+        Ok(latest)
+    })
+}
