@@ -8,9 +8,9 @@ export CARGO_TERM_COLOR ?= never
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 export CARGO_PROFILE_TEST_DEBUG ?= line-tables-only
 
-.PHONY: test lint fmt rust-test example-smoke bench clean
+.PHONY: test lint fmt rust-test sqlite-full example-smoke bench clean
 
-test: lint rust-test example-smoke
+test: lint rust-test sqlite-full example-smoke
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -22,6 +22,12 @@ fmt:
 rust-test:
 	$(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
+
+# Crash safety and multi-process exactly-once at full size, in release: 100 SIGKILLs of a
+# writer, and four processes sharing one SQLite file over 20,000 tickets.
+sqlite-full:
+	ESCALATION_CRASH_RUNS=100 ESCALATION_PROCESS_TICKETS=20000 \
+		$(CARGO) test --locked --release -p escalation-sqlite --test crash --test processes
 
 # The main job must keep running end to end; a short day keeps this quick.
 example-smoke:
