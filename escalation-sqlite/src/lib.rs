@@ -154,6 +154,33 @@ impl TicketStore for SqliteStore {
             .await
     }
 
+    async fn update_many(&self, writes: Vec<(Commit, Option<Fence>)>) -> Result<Vec<Result<u64>>> {
+        // One transaction (one flush to disk) for the whole group; each write runs under its
+        // own savepoint, so a conflicting one is rolled back alone.
+        self.worker
+            .call(move |conn| {
+                write_tx(conn, |tx| {
+                    let mut out = Vec::with_capacity(writes.len());
+                    for (commit, fence) in &writes {
+                        tx.execute_batch("SAVEPOINT one_write")?;
+                        match ops::update(tx, commit, *fence) {
+                            Ok(version) => {
+                                tx.execute_batch("RELEASE one_write")?;
+                                out.push(Ok(version));
+                            }
+                            Err(worker::Fail::Core(e)) => {
+                                tx.execute_batch("ROLLBACK TO one_write; RELEASE one_write")?;
+                                out.push(Err(e));
+                            }
+                            Err(fail) => return Err(fail),
+                        }
+                    }
+                    Ok(out)
+                })
+            })
+            .await
+    }
+
     async fn log(&self, key: &TicketRef) -> Result<Vec<LogEntry>> {
         let key = key.clone();
         self.worker

@@ -61,6 +61,8 @@ use workflow::Change;
 const SWEEP_BATCH: usize = 256;
 /// How long a sweep's lease on a ticket lasts.
 const SWEEP_LEASE: TimeDelta = TimeDelta::seconds(60);
+/// How many revisited tickets a sweep writes back at once.
+const SWEEP_WRITE_GROUP: usize = 64;
 /// How often `record` re-reads and re-applies an event after a concurrent write.
 const RECORD_ATTEMPTS: usize = 5;
 
@@ -700,41 +702,63 @@ impl Engine {
     /// [`Error::Storage`] when the store fails; work done before the failure is kept.
     pub async fn sweep(&self) -> Result<SweepReport> {
         let inner = &*self.inner;
-        let now = inner.clock.now();
         let mut report = SweepReport::default();
-        let request = ClaimDue {
-            now,
-            limit: SWEEP_BATCH,
-            lease_for: SWEEP_LEASE,
-            holder: inner.id.clone(),
-        };
         loop {
+            // Each batch is claimed as of now, so its leases run from the claim.
+            let now = inner.clock.now();
+            let request = ClaimDue {
+                now,
+                limit: SWEEP_BATCH,
+                lease_for: SWEEP_LEASE,
+                holder: inner.id.clone(),
+            };
             let batch = inner.store.claim_due(&request).await?;
             let full = batch.len() == SWEEP_BATCH;
             report.claimed += batch.len();
+            // Writes go back in groups (one transaction each on stores that can), flushed
+            // early if half the lease has gone, so slow ports never cost a whole batch its
+            // lease.
+            let flush_by = now + SWEEP_LEASE / 2;
+            let mut pending = Vec::with_capacity(SWEEP_WRITE_GROUP);
             for claimed in batch {
                 // Each ticket is looked at as of its own moment, not the sweep's start.
                 let at = inner.clock.now();
                 let (ticket, change) = self.revisit(claimed.ticket, at, &mut report).await;
-                // Fenced with the time of the write: work that outlived its lease is refused.
-                let fence = Fence {
-                    token: claimed.token,
-                    now: inner.clock.now(),
-                };
-                match inner
-                    .store
-                    .update(change.into_commit(ticket, at), Some(fence))
-                    .await
-                {
-                    Ok(_) => {}
-                    Err(Error::Conflict(_)) => report.conflicts += 1,
-                    Err(e) => return Err(e),
+                pending.push((change.into_commit(ticket, at), claimed.token));
+                if pending.len() == SWEEP_WRITE_GROUP || inner.clock.now() >= flush_by {
+                    self.write_back(&mut pending, &mut report).await?;
                 }
             }
+            self.write_back(&mut pending, &mut report).await?;
             if !full {
                 return Ok(report);
             }
         }
+    }
+
+    /// Commits a sweep's pending writes, each fenced by its lease at the time of the write:
+    /// work that outlived its lease is refused and counted as a conflict.
+    async fn write_back(
+        &self,
+        pending: &mut Vec<(crate::ports::Commit, u64)>,
+        report: &mut SweepReport,
+    ) -> Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let now = self.inner.clock.now();
+        let writes = pending
+            .drain(..)
+            .map(|(commit, token)| (commit, Some(Fence { token, now })))
+            .collect();
+        for outcome in self.inner.store.update_many(writes).await? {
+            match outcome {
+                Ok(_) => {}
+                Err(Error::Conflict(_)) => report.conflicts += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     async fn revisit(

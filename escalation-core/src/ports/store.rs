@@ -173,6 +173,21 @@ pub trait TicketStore: Send + Sync + 'static {
     /// is written); [`crate::Error::NotFound`] when the ticket does not exist in that tenant.
     async fn update(&self, commit: Commit, fence: Option<Fence>) -> Result<u64>;
 
+    /// Commits several updates, each exactly as [`TicketStore::update`] would, and returns
+    /// each one's outcome: a conflict on one leaves the others unaffected. A store that can
+    /// writes them in one transaction (one flush to disk for a whole sweep batch); the
+    /// default writes them one by one.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when the store fails as a whole (then none is written).
+    async fn update_many(&self, writes: Vec<(Commit, Option<Fence>)>) -> Result<Vec<Result<u64>>> {
+        let mut out = Vec::with_capacity(writes.len());
+        for (commit, fence) in writes {
+            out.push(self.update(commit, fence).await);
+        }
+        Ok(out)
+    }
+
     /// The log of a ticket, oldest first.
     ///
     /// # Errors

@@ -156,6 +156,7 @@ macro_rules! __store_conformance {
             update_with_stale_version_is_conflict_and_writes_nothing,
             update_increments_and_returns_version,
             update_of_unknown_ticket_is_not_found,
+            update_many_writes_each_and_isolates_conflicts,
             effect_keys_are_unique,
             claim_due_in_next_check_order_up_to_now_and_limit,
             next_due_is_earliest,
@@ -904,6 +905,58 @@ async fn update_increments_and_returns_version(store: Arc<dyn TicketStore>) {
         assert_eq!(read, want, "the stored ticket is the committed state");
         cur = read;
     }
+}
+
+async fn update_many_writes_each_and_isolates_conflicts(store: Arc<dyn TicketStore>) {
+    let a = create_due(&store, &acme(), None).await;
+    let b = create_due(&store, &acme(), None).await;
+    let c = create_due(&store, &acme(), None).await;
+    let mut a2 = a.clone();
+    a2.subject = Arc::from("a, second state");
+    let mut stale_b = b.clone();
+    stale_b.version += 7;
+    stale_b.subject = Arc::from("never written");
+    let mut c2 = c.clone();
+    c2.subject = Arc::from("c, second state");
+    let outcomes = store
+        .update_many(vec![
+            (Commit::new(a2.clone(), Vec::new(), at(10)), None),
+            (Commit::new(stale_b, Vec::new(), at(10)), None),
+            (Commit::new(c2.clone(), Vec::new(), at(10)), None),
+        ])
+        .await
+        .expect("update_many");
+    assert_eq!(outcomes.len(), 3, "one outcome per write");
+    assert_eq!(
+        outcomes[0].as_ref().ok(),
+        Some(&2),
+        "the first write commits"
+    );
+    assert!(
+        matches!(&outcomes[1], Err(e) if e.kind() == ErrorKind::Conflict),
+        "the stale write conflicts: {:?}",
+        outcomes[1]
+    );
+    assert_eq!(
+        outcomes[2].as_ref().ok(),
+        Some(&2),
+        "a conflict does not stop the rest"
+    );
+    assert_eq!(
+        &*store.get(&a.key()).await.expect("get a").subject,
+        "a, second state"
+    );
+    assert_eq!(
+        store.get(&b.key()).await.expect("get b"),
+        b,
+        "the conflict wrote nothing"
+    );
+    assert_eq!(
+        &*store.get(&c.key()).await.expect("get c").subject,
+        "c, second state"
+    );
+    let empty = store.update_many(Vec::new()).await.expect("empty");
+    assert!(empty.is_empty());
 }
 
 async fn update_of_unknown_ticket_is_not_found(store: Arc<dyn TicketStore>) {
