@@ -191,7 +191,14 @@ impl TicketStore for SqliteStore {
     async fn claim_due(&self, request: &ClaimDue) -> Result<Vec<Claimed>> {
         let request = request.clone();
         self.worker
-            .call(move |conn| write_tx(conn, |tx| ops::claim_due(tx, &request)))
+            .call(move |conn| {
+                // Most sweeps find nothing due: look in a read transaction first, and take
+                // the write lock only when there is something to claim.
+                if !read_tx(conn, |tx| ops::any_due(tx, request.now))? {
+                    return Ok(Vec::new());
+                }
+                write_tx(conn, |tx| ops::claim_due(tx, &request))
+            })
             .await
     }
 
@@ -202,7 +209,12 @@ impl TicketStore for SqliteStore {
     async fn claim_effects(&self, request: &ClaimDue) -> Result<Vec<ClaimedEffect>> {
         let request = request.clone();
         self.worker
-            .call(move |conn| write_tx(conn, |tx| ops::claim_effects(tx, &request)))
+            .call(move |conn| {
+                if !read_tx(conn, |tx| ops::any_effect_due(tx, request.now))? {
+                    return Ok(Vec::new());
+                }
+                write_tx(conn, |tx| ops::claim_effects(tx, &request))
+            })
             .await
     }
 

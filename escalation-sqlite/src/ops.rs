@@ -399,6 +399,26 @@ fn limit(request: &ClaimDue) -> i64 {
     i64::try_from(request.limit).unwrap_or(i64::MAX)
 }
 
+/// Whether any ticket is due and unleased at `now` (a read, so an idle sweep takes no lock).
+pub(crate) fn any_due(tx: &Transaction<'_>, now: DateTime<Utc>) -> R<bool> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM tickets
+             WHERE due IS NOT NULL AND due <= ?1 AND (lease_until IS NULL OR lease_until <= ?1))",
+        )?
+        .query_row([nanos(now)], |r| r.get(0))?)
+}
+
+/// Whether any effect is due and unleased at `now`.
+pub(crate) fn any_effect_due(tx: &Transaction<'_>, now: DateTime<Utc>) -> R<bool> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM effects
+             WHERE due IS NOT NULL AND due <= ?1 AND (lease_until IS NULL OR lease_until <= ?1))",
+        )?
+        .query_row([nanos(now)], |r| r.get(0))?)
+}
+
 pub(crate) fn claim_due(tx: &Transaction<'_>, request: &ClaimDue) -> R<Vec<Claimed>> {
     let until = lease_end(request)?;
     let now = nanos(request.now);
