@@ -1,9 +1,12 @@
 //! The engine: runs the workflow against the ports.
 //!
 //! Intake ([`Engine::create_ticket`]) runs steps 1–4 (create, fetch the profile, score,
-//! assign) and writes the ticket with its log in one atomic store write. Events
-//! ([`Engine::record`]) are applied under optimistic concurrency. The sweep
-//! ([`Engine::sweep`]) claims only the tickets that are due through the store's due index.
+//! assign) and starts the SLA clocks, writing the ticket with its log in one atomic store
+//! write. Events ([`Engine::record`], [`Engine::resolve`], [`Engine::acknowledge`]) are applied
+//! under optimistic concurrency. The sweep ([`Engine::sweep`]) claims only the tickets that are
+//! due through the store's due index and evaluates their clocks and the escalation ladder
+//! (`workflow.rs`); the dispatcher ([`Engine::dispatch`]) delivers the outbox; [`Engine::run`]
+//! loops over both. [`Engine::explain`] says why each deadline is where it is.
 
 mod dispatch;
 mod explain;
