@@ -3,11 +3,13 @@
 //! scenario on the in-memory reference store must end in exactly the same state.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use escalation_core::effect::{Effect, EffectState};
 use escalation_core::memory::{
     MemoryDirectory, MemoryNotifier, MemoryPager, MemoryProfiles, MemoryStore,
@@ -15,15 +17,12 @@ use escalation_core::memory::{
 use escalation_core::ports::TicketStore;
 use escalation_core::task::EscalationTask;
 use escalation_core::{
-    Agent, AgentId, Channel, Clock, Contact, CustomerId, CustomerProfile, CustomerTier, Engine,
-    Impact, LogEntry, ManualClock, NewTicket, Policy, SupportTier, Symbol, TeamId, TenantId,
-    Ticket, TicketId,
+    Channel, Clock, Engine, Impact, LogEntry, ManualClock, NewTicket, Policy, TenantId, Ticket,
+    TicketId,
 };
 use escalation_sqlite::SqliteStore;
 
-fn t0() -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap()
-}
+use support::t0;
 
 struct Ports {
     clock: Arc<ManualClock>,
@@ -35,46 +34,7 @@ struct Ports {
 
 impl Ports {
     fn new() -> Ports {
-        let tenant = TenantId::default_tenant();
-        let directory = Arc::new(MemoryDirectory::new());
-        for (id, skill) in [("ana", "billing"), ("bo", "login")] {
-            directory.upsert_agent(
-                &tenant,
-                Agent {
-                    id: AgentId::new(id),
-                    name: Arc::from(id),
-                    tier: SupportTier::Tier1,
-                    skills: vec![Symbol::intern(skill)].into_iter().collect(),
-                    generalist: false,
-                    email: None,
-                    capacity: 2,
-                    available: true,
-                    team: TeamId::new("team-a"),
-                },
-            );
-        }
-        let profiles = Arc::new(MemoryProfiles::new());
-        for (i, tier) in [
-            CustomerTier::Vip,
-            CustomerTier::Enterprise,
-            CustomerTier::Free,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            profiles.insert(
-                &tenant,
-                CustomerProfile {
-                    customer: CustomerId::new(format!("cust-{i}")),
-                    tier,
-                    lifetime_value: 1000.0 * i as f64,
-                    customer_since: t0() - TimeDelta::days(400),
-                    prior_tickets: 3,
-                    prior_escalations: 0,
-                    contact: Contact::email(&format!("cust-{i}"), "customer@example.invalid"),
-                },
-            );
-        }
+        let (directory, profiles) = support::directory_and_profiles();
         Ports {
             clock: Arc::new(ManualClock::new(t0())),
             directory,

@@ -431,32 +431,14 @@ impl Engine {
     /// [`Error::Conflict`] when concurrent writers kept winning.
     pub async fn record(&self, key: impl Into<TicketRef>, event: TicketEvent) -> Result<Ticket> {
         let key = key.into();
-        let mut last_conflict = None;
         for _ in 0..RECORD_ATTEMPTS {
-            let mut ticket = self.inner.store.get(&key).await?;
-            let now = self.inner.clock.now();
-            let mut change = Change::default();
-            // Whatever fell due before the event happened first.
-            self.evaluate(&mut ticket, now, &mut change).await;
+            let (mut ticket, now, mut change) = self.begin_change(&key).await?;
             self.apply(&mut ticket, &event, now, &mut change).await?;
-            self.evaluate(&mut ticket, now, &mut change).await;
-            ticket.next_check = self.next_check(&ticket, now);
-            let mut written = ticket.clone();
-            match self
-                .inner
-                .store
-                .update(change.into_commit(ticket, now), None)
-                .await
-            {
-                Ok(version) => {
-                    written.version = version;
-                    return Ok(written);
-                }
-                Err(e @ Error::Conflict(_)) => last_conflict = Some(e),
-                Err(e) => return Err(e),
+            if let Some(written) = self.commit_change(ticket, change, now).await? {
+                return Ok(written);
             }
         }
-        Err(last_conflict.unwrap_or_else(|| Error::Conflict(format!("ticket {key}"))))
+        Err(kept_conflicting(&key))
     }
 
     /// Applies a synchronous change to a ticket under optimistic concurrency: read, bring
@@ -465,31 +447,49 @@ impl Engine {
     where
         F: Fn(&Engine, &mut Ticket, DateTime<Utc>, &mut Change) -> Result<()>,
     {
-        let mut last_conflict = None;
         for _ in 0..RECORD_ATTEMPTS {
-            let mut ticket = self.inner.store.get(key).await?;
-            let now = self.inner.clock.now();
-            let mut change = Change::default();
-            self.evaluate(&mut ticket, now, &mut change).await;
+            let (mut ticket, now, mut change) = self.begin_change(key).await?;
             f(self, &mut ticket, now, &mut change)?;
-            self.evaluate(&mut ticket, now, &mut change).await;
-            ticket.next_check = self.next_check(&ticket, now);
-            let mut written = ticket.clone();
-            match self
-                .inner
-                .store
-                .update(change.into_commit(ticket, now), None)
-                .await
-            {
-                Ok(version) => {
-                    written.version = version;
-                    return Ok(written);
-                }
-                Err(e @ Error::Conflict(_)) => last_conflict = Some(e),
-                Err(e) => return Err(e),
+            if let Some(written) = self.commit_change(ticket, change, now).await? {
+                return Ok(written);
             }
         }
-        Err(last_conflict.unwrap_or_else(|| Error::Conflict(format!("ticket {key}"))))
+        Err(kept_conflicting(key))
+    }
+
+    /// Reads a ticket for a change and brings its clocks up to now, so whatever fell due
+    /// before the change happens first.
+    async fn begin_change(&self, key: &TicketRef) -> Result<(Ticket, DateTime<Utc>, Change)> {
+        let mut ticket = self.inner.store.get(key).await?;
+        let now = self.inner.clock.now();
+        let mut change = Change::default();
+        self.evaluate(&mut ticket, now, &mut change).await;
+        Ok((ticket, now, change))
+    }
+
+    /// Evaluates the changed ticket and commits it; `None` when a concurrent write won.
+    async fn commit_change(
+        &self,
+        mut ticket: Ticket,
+        mut change: Change,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Ticket>> {
+        self.evaluate(&mut ticket, now, &mut change).await;
+        ticket.next_check = self.next_check(&ticket, now);
+        let mut written = ticket.clone();
+        match self
+            .inner
+            .store
+            .update(change.into_commit(ticket, now), None)
+            .await
+        {
+            Ok(version) => {
+                written.version = version;
+                Ok(Some(written))
+            }
+            Err(Error::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Resolves a ticket with a summary and a root cause from the policy's taxonomy: stops
@@ -1211,6 +1211,12 @@ impl Engine {
         // Never due again within the same sweep.
         next.map(|at| at.max(now + TimeDelta::seconds(1)))
     }
+}
+
+fn kept_conflicting(key: &TicketRef) -> Error {
+    Error::Conflict(format!(
+        "ticket {key}: concurrent writes kept winning after {RECORD_ATTEMPTS} attempts"
+    ))
 }
 
 fn ensure_not_closed(t: &Ticket, event: &str) -> Result<()> {
