@@ -64,7 +64,7 @@ use workflow::Change;
 const SWEEP_BATCH: usize = 256;
 /// How long a sweep's lease on a ticket lasts.
 const SWEEP_LEASE: TimeDelta = TimeDelta::seconds(60);
-/// How many revisited tickets a sweep writes back at once.
+/// How many revisited tickets a sweep writes back at once to a durable store.
 const SWEEP_WRITE_GROUP: usize = 64;
 /// How often `record` re-reads and re-applies an event after a concurrent write.
 const RECORD_ATTEMPTS: usize = 5;
@@ -722,13 +722,20 @@ impl Engine {
             // early if half the lease has gone, so slow ports never cost a whole batch its
             // lease.
             let flush_by = now + SWEEP_LEASE / 2;
-            let mut pending = Vec::with_capacity(SWEEP_WRITE_GROUP);
+            // Grouping pays where each transaction costs a flush to disk; an in-memory store
+            // is fastest written ticket by ticket.
+            let group = if inner.store.capabilities().durable {
+                SWEEP_WRITE_GROUP
+            } else {
+                1
+            };
+            let mut pending = Vec::with_capacity(group);
             for claimed in batch {
                 // Each ticket is looked at as of its own moment, not the sweep's start.
                 let at = inner.clock.now();
                 let (ticket, change) = self.revisit(claimed.ticket, at, &mut report).await;
                 pending.push((change.into_commit(ticket, at), claimed.token));
-                if pending.len() == SWEEP_WRITE_GROUP || inner.clock.now() >= flush_by {
+                if pending.len() >= group || inner.clock.now() >= flush_by {
                     self.write_back(&mut pending, &mut report).await?;
                 }
             }
