@@ -8,9 +8,9 @@ export CARGO_TERM_COLOR ?= never
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 export CARGO_PROFILE_TEST_DEBUG ?= line-tables-only
 
-.PHONY: test lint fmt rust-test sqlite-full example-smoke bench clean
+.PHONY: test lint fmt rust-test sqlite-full example-smoke browser-test bench clean
 
-test: lint rust-test sqlite-full example-smoke
+test: lint rust-test sqlite-full example-smoke browser-test
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -30,9 +30,39 @@ sqlite-full:
 	ESCALATION_CRASH_RUNS=100 ESCALATION_PROCESS_TICKETS=20000 \
 		$(CARGO) test --locked --release -p escalation-sqlite --test crash --test processes
 
-# The main job must keep running end to end; a short day keeps this quick.
+# The main job must keep running end to end (a light week keeps this quick, on the in-memory
+# store and on a SQLite file), and a run on a file continues where the last one stopped, even
+# after SIGKILL (tests/scripts/example_resume.sh).
 example-smoke:
-	$(CARGO) run --locked --example support_desk -- --tickets 60 --show-logs 1 > /dev/null
+	$(CARGO) build --locked --example support_desk
+	target/debug/examples/support_desk --memory --tickets 60 --show-logs 1 > /dev/null
+	tests/scripts/example_resume.sh target/debug/examples/support_desk
+
+# The HTML weekly report renders in headless Chromium without errors, on screen and in print
+# (tests/browser/check_report.mjs), for a busy week and an empty one. Chromium comes from
+# Debian's packages and puppeteer-core from tests/browser/package-lock.json, installed when
+# missing.
+browser-test: tests/browser/node_modules/.installed
+	@test -x /usr/bin/chromium || { \
+		echo "browser-test: /usr/bin/chromium is missing; installing Debian's chromium"; \
+		apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	} || { \
+		echo "browser-test: could not install Chromium (apt-get needs root and Debian's" \
+			"package registry); install the 'chromium' package and run again" >&2; \
+		exit 1; \
+	}
+	mkdir -p target/browser
+	ESCALATION_REPORT_HTML_OUT=$(CURDIR)/target/browser/report.html \
+		$(CARGO) test --locked -p escalation-core --test report_render
+	node tests/browser/check_report.mjs target/browser/report.html target/browser/report.png
+	node tests/browser/check_report.mjs target/browser/report-empty.html \
+		target/browser/report-empty.png
+
+# The stamp lives in node_modules, so a changed lock file or a deleted node_modules reinstalls.
+tests/browser/node_modules/.installed: tests/browser/package-lock.json
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund
+	touch $@
 
 bench:
 	$(CARGO) bench --locked --bench intake

@@ -7,8 +7,14 @@
 //! run with the same seed prints the same decisions: tickets by priority and assignee, the
 //! SLA outcome per target, the highlights of the escalation log, and one explained deadline.
 //!
+//! The tickets live in a SQLite file (`--db`, by default `target/support_desk.db`). A run on
+//! a file that already holds a simulated week continues with the next one; a run that was
+//! interrupted (even by `kill -9`) is picked up where it stopped: the arrivals carry intake
+//! keys, so the ones already taken are not taken twice, and the open tickets are worked on
+//! again. `--fresh` starts the file over; `--memory` runs on the in-memory store instead.
+//!
 //! ```text
-//! cargo run --release --example support_desk -- --seed 7 --tickets 1500 --days 7
+//! cargo run --release --example support_desk -- --seed 7 --tickets 700 --days 7
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,6 +27,7 @@ use clap::Parser;
 use escalation::effect::{EffectKind, EffectState};
 use escalation::memory::{MemoryDirectory, MemoryPager, MemoryProfiles, MemoryStore, PagerCall};
 use escalation::ports::TicketStore;
+use escalation::sqlite::SqliteStore;
 use escalation::{
     Agent, AgentId, Channel, Contact, CustomerId, CustomerProfile, CustomerTier, Engine, Impact,
     LogEvent, ManualClock, NewTicket, Policy, Priority, ProfileState, Status, SupportTier, Symbol,
@@ -37,7 +44,7 @@ struct Args {
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// Tickets received over the simulated period.
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = 700)]
     tickets: usize,
     /// Days to simulate, starting on a Monday.
     #[arg(long, default_value_t = 7)]
@@ -48,6 +55,15 @@ struct Args {
     /// How many ticket logs to print in full.
     #[arg(long, default_value_t = 2)]
     show_logs: usize,
+    /// The SQLite database the tickets live in; a later run continues from it.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/support_desk.db"))]
+    db: std::path::PathBuf,
+    /// Delete the database first and start from the first week.
+    #[arg(long)]
+    fresh: bool,
+    /// Run on the in-memory store (nothing is kept).
+    #[arg(long, conflicts_with_all = ["db", "fresh"])]
+    memory: bool,
 }
 
 const CATEGORIES: &[&str] = &[
@@ -200,42 +216,25 @@ fn is_weekend(t: DateTime<Utc>) -> bool {
     matches!(t.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
-    let policy = Policy::from_path(&args.policy)?;
-    let root_causes = policy.root_causes.clone();
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    // Monday 2026-11-23, a week with Thanksgiving (a holiday in the reference policy).
-    let start = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
-    let end = start + TimeDelta::days(i64::from(args.days));
-    let tenant = TenantId::default_tenant();
+/// One planned arrival: when, and what the customer sends.
+struct Arrival {
+    when: DateTime<Utc>,
+    ticket: NewTicket,
+}
 
-    let clock = Arc::new(ManualClock::new(start));
-    let directory = Arc::new(MemoryDirectory::new());
-    let profiles = Arc::new(MemoryProfiles::new());
-    let pager = Arc::new(MemoryPager::new());
-    let store = Arc::new(MemoryStore::with_capacity(args.tickets));
-    let desk = build_desk(&mut rng, &directory, &tenant);
-    let customers = build_customers(&mut rng, &profiles, &tenant, start);
-    let engine = Engine::builder()
-        .policy(policy)
-        .clock(clock.clone())
-        .directory(directory.clone())
-        .profiles(profiles.clone())
-        .pager(pager.clone())
-        .store(store.clone())
-        .build()?;
-
-    let mut agenda = Agenda::new();
-    for shift in 0..3 * args.days {
-        at(
-            &mut agenda,
-            start + TimeDelta::hours(8 * i64::from(shift)),
-            Happening::ShiftChange(shift % 3),
-        );
-    }
+/// The arrivals of simulated period `period` (`days` days from `start`), in time order. They
+/// depend only on the seed and the period, so a resumed run plans the same ones; each carries
+/// an intake key, so one already taken is not taken again.
+fn plan_arrivals(
+    args: &Args,
+    period: u32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    customers: &[CustomerId],
+) -> Vec<Arrival> {
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ (u64::from(period) << 40) ^ 0xA5A5);
     let span = (end - start).num_seconds() as f64;
+    let mut out = Vec::with_capacity(args.tickets);
     for i in 0..args.tickets {
         // Busier on weekdays and in the day than at night and at weekends.
         let mut when = start + TimeDelta::seconds(rng.random_range(0.0..span) as i64);
@@ -244,11 +243,190 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 when = start + TimeDelta::seconds(rng.random_range(0.0..span) as i64);
             }
         }
-        at(&mut agenda, when, Happening::Arrive(i));
+        let customer = customers[rng.random_range(0..customers.len())].clone();
+        let channel = pick(
+            &mut rng,
+            &[
+                (Channel::Email, 40),
+                (Channel::Chat, 25),
+                (Channel::WebForm, 15),
+                (Channel::Phone, 10),
+                (Channel::Api, 5),
+                (Channel::Social, 5),
+            ],
+        );
+        let impact = pick(
+            &mut rng,
+            &[
+                (Impact::Question, 35),
+                (Impact::Bug, 30),
+                (Impact::Degraded, 15),
+                (Impact::FeatureRequest, 12),
+                (Impact::Outage, 8),
+            ],
+        );
+        let category = CATEGORIES[rng.random_range(0..CATEGORIES.len())];
+        let mut ticket = NewTicket::new(
+            customer,
+            channel,
+            category,
+            impact,
+            &format!("{impact} in {category}"),
+            when - TimeDelta::seconds(rng.random_range(0..120)),
+        );
+        ticket.body = format!("Ticket {i}: details of the {impact} affecting {category}.").into();
+        ticket.intake_key = Some(format!("week-{period}-arrival-{i}"));
+        out.push(Arrival { when, ticket });
+    }
+    out.sort_by_key(|a| a.when);
+    out
+}
+
+/// The shift on duty at `t` (three 8-hour shifts from midnight).
+fn shift_at(t: DateTime<Utc>) -> u32 {
+    chrono::Timelike::hour(&t) / 8
+}
+
+fn set_shift(desk: &Desk, directory: &MemoryDirectory, tenant: &TenantId, now: DateTime<Utc>) {
+    let (shift, weekend) = (shift_at(now), is_weekend(now));
+    for (i, (agent, s)) in desk.agents.iter().enumerate() {
+        let on = *s == shift && !(weekend && i % 2 == 1);
+        directory
+            .set_available(tenant, &agent.id, on)
+            .expect("the agent exists");
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let policy = Policy::from_path(&args.policy)?;
+    let root_causes = policy.root_causes.clone();
+    // The desk and the customers are the same in every run with this seed.
+    let mut setup = ChaCha8Rng::seed_from_u64(args.seed);
+    // Monday 2026-11-23, a week with Thanksgiving (a holiday in the reference policy).
+    let base = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+    let tenant = TenantId::default_tenant();
+
+    let store: Arc<dyn TicketStore> = if args.memory {
+        Arc::new(MemoryStore::with_capacity(args.tickets))
+    } else {
+        if args.fresh {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = args.db.clone().into_os_string();
+                file.push(suffix);
+                match std::fs::remove_file(&file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(dir) = args.db.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        Arc::new(SqliteStore::open(&args.db)?)
+    };
+    let directory = Arc::new(MemoryDirectory::new());
+    let profiles = Arc::new(MemoryProfiles::new());
+    let pager = Arc::new(MemoryPager::new());
+    let desk = build_desk(&mut setup, &directory, &tenant);
+    let customers = build_customers(&mut setup, &profiles, &tenant, base);
+
+    // Which period to simulate, and from when: the first whose last arrival was not taken
+    // yet, from just after the last thing the store saw happen in it.
+    let days = TimeDelta::days(i64::from(args.days));
+    let mut period = 0u32;
+    let (start, end, arrivals, taken) = loop {
+        let start = base + days * i32::try_from(period)?;
+        let end = start + days;
+        let arrivals = plan_arrivals(&args, period, start, end, &customers);
+        let mut taken = Vec::new();
+        for a in &arrivals {
+            let key = a.ticket.intake_key.as_deref().unwrap_or_default();
+            match store.find_by_intake_key(&tenant, key).await? {
+                Some(t) => taken.push(t),
+                None => break,
+            }
+        }
+        if taken.len() < arrivals.len() || arrivals.is_empty() {
+            break (start, end, arrivals, taken);
+        }
+        period += 1;
+    };
+    let mut now = start;
+    if let Some(last) = taken.last() {
+        now = now.max(last.created_at);
+        // The sweeps after the last arrival may have logged later instants.
+        for (_, e) in store.log_range(&tenant, now, end).await? {
+            now = now.max(e.at);
+        }
+    }
+    let resumed = !taken.is_empty() || period > 0;
+    let clock = Arc::new(ManualClock::new(now));
+    let engine = Engine::builder()
+        .policy(policy)
+        .clock(clock.clone())
+        .directory(directory.clone())
+        .profiles(profiles.clone())
+        .pager(pager.clone())
+        .store(store.clone())
+        .build()?;
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        args.seed ^ (u64::from(period) << 40) ^ now.timestamp().unsigned_abs(),
+    );
+    if resumed {
+        println!(
+            "(continuing {}: period {} ({} simulated days from {}), resuming at {}; {} of its \
+             {} tickets already taken)\n",
+            args.db.display(),
+            period + 1,
+            args.days,
+            start.date_naive(),
+            now.format("%Y-%m-%d %H:%M"),
+            taken.len(),
+            arrivals.len()
+        );
     }
 
+    let mut agenda = Agenda::new();
+    set_shift(&desk, &directory, &tenant, now);
+    for shift in 0..3 * args.days {
+        let when = start + TimeDelta::hours(8 * i64::from(shift));
+        if when > now {
+            at(&mut agenda, when, Happening::ShiftChange(shift % 3));
+        }
+    }
+    for (i, a) in arrivals.iter().enumerate().skip(taken.len()) {
+        at(&mut agenda, a.when.max(now), Happening::Arrive(i));
+    }
     let mut ids: Vec<TicketId> = Vec::new();
     let mut working: HashSet<TicketId> = HashSet::new();
+    // The tickets an interrupted run took are worked on again from where they are.
+    for t in &taken {
+        ids.push(t.id);
+        let t = engine.ticket(t.id).await?;
+        if t.status == Status::PendingCustomer {
+            at(
+                &mut agenda,
+                now + TimeDelta::hours(rng.random_range(1..40)),
+                Happening::CustomerReply(t.id),
+            );
+        } else if t.status.is_open() && t.assignee.is_some() {
+            working.insert(t.id);
+            schedule_work(&mut rng, &mut agenda, now, t.id);
+        }
+        for p in t.pages.iter().filter(|p| p.is_active()) {
+            if rng.random_bool(0.8) {
+                let later = now + TimeDelta::minutes(rng.random_range(3..40));
+                at(
+                    &mut agenda,
+                    later,
+                    Happening::Acknowledge(t.id, p.key.clone()),
+                );
+            }
+        }
+    }
+
     let mut pages_seen = 0usize;
     loop {
         // Jump to whichever comes first: the next happening, or the next instant the engine
@@ -258,26 +436,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .into_iter()
             .flatten()
             .min();
-        let now = match (next_happening, due) {
+        let next = match (next_happening, due) {
             (Some(h), Some(d)) if d < h => d,
             (Some(h), _) => h,
             (None, Some(d)) => d,
             (None, None) => break,
         };
-        if now >= end {
+        if next >= end {
             break;
         }
+        // A deadline the store had due before a resumed run's start is handled now.
+        now = next.max(now);
         clock.set(now);
-        if Some(now) == next_happening {
+        if next_happening.is_some_and(|h| h <= now) {
             let Some(Reverse((_, what))) = agenda.pop() else {
                 break;
             };
             happen(
                 &engine,
-                &args,
                 &desk,
                 &directory,
-                &customers,
+                &arrivals,
                 &root_causes,
                 &tenant,
                 &mut rng,
@@ -324,16 +503,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    print_report(&engine, &store, &args, &desk, &ids, start, end).await
+    print_report(&engine, store.as_ref(), &args, &desk, &ids, start, end).await
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn happen(
     engine: &Engine,
-    args: &Args,
     desk: &Desk,
     directory: &MemoryDirectory,
-    customers: &[CustomerId],
+    arrivals: &[Arrival],
     root_causes: &[String],
     tenant: &TenantId,
     rng: &mut ChaCha8Rng,
@@ -343,49 +521,10 @@ async fn happen(
     now: DateTime<Utc>,
     what: Happening,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let _ = args;
     match what {
-        Happening::ShiftChange(shift) => {
-            let weekend = is_weekend(now);
-            for (i, (agent, s)) in desk.agents.iter().enumerate() {
-                let on = *s == shift && !(weekend && i % 2 == 1);
-                directory.set_available(tenant, &agent.id, on)?;
-            }
-        }
+        Happening::ShiftChange(_) => set_shift(desk, directory, tenant, now),
         Happening::Arrive(i) => {
-            let customer = customers[rng.random_range(0..customers.len())].clone();
-            let channel = pick(
-                rng,
-                &[
-                    (Channel::Email, 40),
-                    (Channel::Chat, 25),
-                    (Channel::WebForm, 15),
-                    (Channel::Phone, 10),
-                    (Channel::Api, 5),
-                    (Channel::Social, 5),
-                ],
-            );
-            let impact = pick(
-                rng,
-                &[
-                    (Impact::Question, 35),
-                    (Impact::Bug, 30),
-                    (Impact::Degraded, 15),
-                    (Impact::FeatureRequest, 12),
-                    (Impact::Outage, 8),
-                ],
-            );
-            let category = CATEGORIES[rng.random_range(0..CATEGORIES.len())];
-            let mut new = NewTicket::new(
-                customer,
-                channel,
-                category,
-                impact,
-                &format!("{impact} in {category}"),
-                now - TimeDelta::seconds(rng.random_range(0..120)),
-            );
-            new.body = format!("Ticket {i}: details of the {impact} affecting {category}.").into();
-            let t = engine.create_ticket(new).await?;
+            let t = engine.create_ticket(arrivals[i].ticket.clone()).await?;
             ids.push(t.id);
             if t.assignee.is_some() {
                 working.insert(t.id);
@@ -475,7 +614,7 @@ fn schedule_work(rng: &mut ChaCha8Rng, agenda: &mut Agenda, now: DateTime<Utc>, 
 
 async fn print_report(
     engine: &Engine,
-    store: &MemoryStore,
+    store: &dyn TicketStore,
     args: &Args,
     desk: &Desk,
     ids: &[TicketId],
@@ -597,7 +736,10 @@ async fn print_report(
         .log_range(&TenantId::default_tenant(), start, end)
         .await?;
     let count = |name: &str| log.iter().filter(|(_, e)| e.event.name() == name).count();
-    let effects = store.all_effects();
+    let mut effects = Vec::new();
+    for t in &all {
+        effects.extend(store.effects(&t.key()).await?);
+    }
     let delivered = |kind: &str| {
         effects
             .iter()

@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod checkpoint;
 mod ops;
 mod schema;
 mod worker;
@@ -57,6 +58,9 @@ use crate::worker::{Worker, read_tx, storage, write_tx};
 pub struct SqliteStore {
     worker: Worker,
     durable: bool,
+    /// Declared after `worker`, so it stops after the connection thread (which drains its
+    /// queued jobs first).
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl SqliteStore {
@@ -71,7 +75,9 @@ impl SqliteStore {
     /// was written by a newer version of this crate.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let conn = Connection::open(path.as_ref()).map_err(storage)?;
-        SqliteStore::start(conn, true)
+        let mut store = SqliteStore::start(conn, true)?;
+        store.checkpointer = Some(checkpoint::Checkpointer::spawn(path.as_ref())?);
+        Ok(store)
     }
 
     /// A private, empty in-memory database (for tests); it is gone when the store drops.
@@ -86,9 +92,11 @@ impl SqliteStore {
     fn start(mut conn: Connection, durable: bool) -> Result<SqliteStore> {
         schema::configure(&conn)?;
         schema::migrate(&mut conn)?;
+        schema::enforce_foreign_keys(&conn)?;
         Ok(SqliteStore {
             worker: Worker::spawn(conn)?,
             durable,
+            checkpointer: None,
         })
     }
 
@@ -105,14 +113,134 @@ impl SqliteStore {
     /// [`escalation_core::Error::Conflict`] when an id is taken (nothing of the batch is
     /// written); [`escalation_core::Error::Storage`] when the store fails.
     pub async fn insert_batch(&self, commits: Vec<Commit>) -> Result<Vec<Inserted>> {
-        self.worker
+        let out = self
+            .worker
             .call(move |conn| {
-                write_tx(conn, |tx| {
-                    commits.iter().map(|c| ops::insert(tx, c)).collect()
+                if commits.len() < PIPELINE_FROM {
+                    let encoded: Vec<ops::EncodedInsert> =
+                        worker::finish(commits.into_iter().map(ops::encode_insert).collect())?;
+                    let mut feed = Feed::ready(encoded);
+                    let existing = write_tx(conn, |tx| insert_all(tx, &mut feed))?;
+                    return Ok(outcomes(feed, existing));
+                }
+                // A large batch is encoded (JSON, compression) on a second thread while
+                // this one inserts the rows already encoded.
+                std::thread::scope(|scope| {
+                    let (send, receive) = std::sync::mpsc::sync_channel(8);
+                    scope.spawn(move || encode_chunks(commits, &send));
+                    let mut feed = Feed::streaming(receive);
+                    let existing = write_tx(conn, |tx| insert_all(tx, &mut feed))?;
+                    Ok(outcomes(feed, existing))
                 })
             })
-            .await
+            .await;
+        self.checkpoint_soon();
+        out
     }
+
+    /// After a large write: lets the checkpoint thread copy the new WAL frames.
+    fn checkpoint_soon(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.poke();
+        }
+    }
+}
+
+/// Batches of at least this many commits encode on a second thread.
+const PIPELINE_FROM: usize = 128;
+
+/// Commits per chunk handed from the encoding thread to the connection thread.
+const CHUNK: usize = 64;
+
+/// Encodes commits in chunks and sends them on; stops at the first failure (sent on) or when
+/// the receiver is gone.
+fn encode_chunks(
+    commits: Vec<Commit>,
+    send: &std::sync::mpsc::SyncSender<worker::R<Vec<ops::EncodedInsert>>>,
+) {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    for commit in commits {
+        match ops::encode_insert(commit) {
+            Ok(e) => chunk.push(e),
+            Err(fail) => {
+                let _ = send.send(Err(fail));
+                return;
+            }
+        }
+        if chunk.len() == CHUNK && send.send(Ok(std::mem::take(&mut chunk))).is_err() {
+            return;
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = send.send(Ok(chunk));
+    }
+}
+
+/// The encoded commits of a batch, received as they are encoded and kept, so that a
+/// transaction retried after a busy database walks them again from the start.
+struct Feed {
+    got: Vec<ops::EncodedInsert>,
+    more: Option<std::sync::mpsc::Receiver<worker::R<Vec<ops::EncodedInsert>>>>,
+}
+
+impl Feed {
+    fn ready(got: Vec<ops::EncodedInsert>) -> Feed {
+        Feed { got, more: None }
+    }
+
+    fn streaming(more: std::sync::mpsc::Receiver<worker::R<Vec<ops::EncodedInsert>>>) -> Feed {
+        Feed {
+            got: Vec::new(),
+            more: Some(more),
+        }
+    }
+
+    /// The `i`th encoded commit, waiting for it if needed; `None` past the last one.
+    fn get(&mut self, i: usize) -> worker::R<Option<&ops::EncodedInsert>> {
+        while i >= self.got.len() {
+            let Some(more) = &self.more else {
+                return Ok(None);
+            };
+            match more.recv() {
+                Ok(chunk) => self.got.extend(chunk?),
+                // The encoder is done (it sends every chunk before it drops the sender).
+                Err(_) => self.more = None,
+            }
+        }
+        Ok(self.got.get(i))
+    }
+}
+
+/// Inserts every commit of the feed, then raises the id counter once. Returns, per commit,
+/// the ticket already holding its intake key, if any (then nothing was inserted for it).
+fn insert_all(tx: &rusqlite::Transaction<'_>, feed: &mut Feed) -> worker::R<Vec<Option<Ticket>>> {
+    let mut out = Vec::new();
+    let mut top = None;
+    let mut i = 0;
+    while let Some(e) = feed.get(i)? {
+        let existing = ops::insert_encoded(tx, e)?;
+        if existing.is_none() {
+            top = top.max(Some(e.id()));
+        }
+        out.push(existing);
+        i += 1;
+    }
+    if let Some(id) = top {
+        ops::raise_id_counter(tx, id)?;
+    }
+    Ok(out)
+}
+
+/// The outcomes of a committed batch: the encoded tickets move into `Created`.
+fn outcomes(feed: Feed, existing: Vec<Option<Ticket>>) -> Vec<Inserted> {
+    feed.got
+        .into_iter()
+        .zip(existing)
+        .map(|(e, old)| match old {
+            Some(t) => Inserted::Existing(t),
+            None => Inserted::Created(e.into_ticket()),
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -157,7 +285,9 @@ impl TicketStore for SqliteStore {
     async fn update_many(&self, writes: Vec<(Commit, Option<Fence>)>) -> Result<Vec<Result<u64>>> {
         // One transaction (one flush to disk) for the whole group; each write runs under its
         // own savepoint, so a conflicting one is rolled back alone.
-        self.worker
+        let large = writes.len() >= 16;
+        let out = self
+            .worker
             .call(move |conn| {
                 write_tx(conn, |tx| {
                     let mut out = Vec::with_capacity(writes.len());
@@ -178,7 +308,11 @@ impl TicketStore for SqliteStore {
                     Ok(out)
                 })
             })
-            .await
+            .await;
+        if large {
+            self.checkpoint_soon();
+        }
+        out
     }
 
     async fn log(&self, key: &TicketRef) -> Result<Vec<LogEntry>> {

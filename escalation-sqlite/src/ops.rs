@@ -10,6 +10,7 @@ use escalation_core::ports::{
 };
 use escalation_core::task::EscalationTask;
 use escalation_core::{AgentId, Error, LogEntry, TenantId, Ticket, TicketId, TicketRef};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{ErrorCode, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -53,12 +54,63 @@ fn corrupt(message: impl std::fmt::Display) -> Error {
     }
 }
 
-fn to_json<T: Serialize>(v: &T) -> R<String> {
+fn to_json<T: Serialize + ?Sized>(v: &T) -> R<String> {
     serde_json::to_string(v).map_err(|e| Fail::Core(Error::Internal(format!("encoding: {e}"))))
 }
 
 fn from_json<T: DeserializeOwned>(s: &str) -> R<T> {
     serde_json::from_str(s).map_err(|e| Fail::Core(corrupt(e)))
+}
+
+/// A ticket or log document as stored: plain JSON (TEXT, as schema version 1 wrote it) or
+/// LZ4-compressed JSON (BLOB, what this version writes; see `migrations/0002`).
+pub(crate) struct Stored {
+    bytes: Vec<u8>,
+    compressed: bool,
+}
+
+impl FromSql for Stored {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Stored> {
+        match value {
+            ValueRef::Text(t) => Ok(Stored {
+                bytes: t.to_vec(),
+                compressed: false,
+            }),
+            ValueRef::Blob(b) => Ok(Stored {
+                bytes: b.to_vec(),
+                compressed: true,
+            }),
+            _ => Err(FromSqlError::InvalidType),
+        }
+    }
+}
+
+/// The largest document a compressed body may claim to hold; a larger length prefix means
+/// the row is corrupt (and is not allocated).
+const MAX_DOCUMENT: usize = 64 << 20;
+
+/// Encodes a ticket or log document for storage: JSON, LZ4-compressed.
+fn to_stored<T: Serialize + ?Sized>(v: &T) -> R<Vec<u8>> {
+    let json =
+        serde_json::to_vec(v).map_err(|e| Fail::Core(Error::Internal(format!("encoding: {e}"))))?;
+    Ok(lz4_flex::compress_prepend_size(&json))
+}
+
+/// Decodes a stored ticket or log document.
+fn from_stored<T: DeserializeOwned>(s: &Stored) -> R<T> {
+    if !s.compressed {
+        return serde_json::from_slice(&s.bytes).map_err(|e| Fail::Core(corrupt(e)));
+    }
+    let claimed = s
+        .bytes
+        .first_chunk::<4>()
+        .map(|n| u32::from_le_bytes(*n) as usize);
+    if claimed.is_none_or(|n| n > MAX_DOCUMENT) {
+        return Err(Fail::Core(corrupt("compressed document with a bad length")));
+    }
+    let json = lz4_flex::decompress_size_prepended(&s.bytes)
+        .map_err(|e| Fail::Core(corrupt(format!("compressed document: {e}"))))?;
+    serde_json::from_slice(&json).map_err(|e| Fail::Core(corrupt(e)))
 }
 
 fn state_name(s: EffectState) -> &'static str {
@@ -120,13 +172,28 @@ pub(crate) fn next_id(tx: &Transaction<'_>) -> R<TicketId> {
     ticket_id(bump(tx, "ticket_id")?)
 }
 
+/// Appends a commit's log entries: one row per run of entries with the same `at` (usually
+/// one row per commit), each a JSON array.
 fn append_log(tx: &Transaction<'_>, id: i64, tenant: &str, log: &[LogEntry]) -> R<()> {
-    let mut stmt =
-        tx.prepare_cached("INSERT INTO log (ticket, tenant, at, body) VALUES (?1, ?2, ?3, ?4)")?;
-    for entry in log {
-        stmt.execute(params![id, tenant, nanos(entry.at), to_json(entry)?])?;
+    if log.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO log_rows (ticket, tenant, at, body) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for run in log.chunk_by(|a, b| a.at == b.at) {
+        stmt.execute(params![id, tenant, nanos(run[0].at), to_stored(run)?])?;
     }
     Ok(())
+}
+
+/// Decodes log rows (JSON arrays) in order into entries.
+fn log_entries(bodies: &[Stored]) -> R<Vec<LogEntry>> {
+    let mut out = Vec::with_capacity(bodies.len() * 4);
+    for b in bodies {
+        out.extend(from_stored::<Vec<LogEntry>>(b)?);
+    }
+    Ok(out)
 }
 
 /// Adds effects (a key already present is left as it is) and tasks (likewise by id);
@@ -180,19 +247,78 @@ fn is_constraint(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
 }
 
+/// A commit to insert with its JSON already encoded: a batch encodes its commits before it
+/// takes the write lock, on more than one thread.
+pub(crate) struct EncodedInsert {
+    /// The commit, its ticket at version 1.
+    commit: Commit,
+    ticket_doc: Vec<u8>,
+    /// `(at, JSON array)` per run of log entries with the same instant, encoded.
+    log_rows: Vec<(i64, Vec<u8>)>,
+}
+
+/// Encodes a commit for [`insert_encoded`].
+pub(crate) fn encode_insert(mut commit: Commit) -> R<EncodedInsert> {
+    commit.ticket.version = 1;
+    let ticket_doc = to_stored(&commit.ticket)?;
+    let log_rows = commit
+        .log
+        .chunk_by(|a, b| a.at == b.at)
+        .map(|run| Ok((nanos(run[0].at), to_stored(run)?)))
+        .collect::<R<_>>()?;
+    Ok(EncodedInsert {
+        commit,
+        ticket_doc,
+        log_rows,
+    })
+}
+
 pub(crate) fn insert(tx: &Transaction<'_>, commit: &Commit) -> R<Inserted> {
-    let mut ticket = commit.ticket.clone();
+    let encoded = encode_insert(commit.clone())?;
+    match insert_encoded(tx, &encoded)? {
+        Some(existing) => Ok(Inserted::Existing(existing)),
+        None => {
+            raise_id_counter(tx, encoded.commit.ticket.id)?;
+            Ok(Inserted::Created(encoded.into_ticket()))
+        }
+    }
+}
+
+/// Raises the id counter to at least `id`, so `next_id` never hands out an inserted id.
+pub(crate) fn raise_id_counter(tx: &Transaction<'_>, id: TicketId) -> R<()> {
+    tx.prepare_cached("UPDATE counters SET value = max(value, ?1) WHERE name = 'ticket_id'")?
+        .execute([sql_id(id)?])?;
+    Ok(())
+}
+
+impl EncodedInsert {
+    /// The ticket as inserted (at version 1).
+    pub(crate) fn into_ticket(self) -> Ticket {
+        self.commit.ticket
+    }
+
+    /// The ticket's id.
+    pub(crate) fn id(&self) -> TicketId {
+        self.commit.ticket.id
+    }
+}
+
+/// Inserts an encoded commit, or returns the ticket that already holds its intake key (and
+/// inserts nothing). The caller raises the id counter.
+pub(crate) fn insert_encoded(tx: &Transaction<'_>, encoded: &EncodedInsert) -> R<Option<Ticket>> {
+    let commit = &encoded.commit;
+    let ticket = &commit.ticket;
     if let Some(k) = &ticket.intake_key {
-        let existing: Option<String> = tx
+        let existing: Option<Stored> = tx
             .prepare_cached("SELECT body FROM tickets WHERE tenant = ?1 AND intake_key = ?2")?
             .query_row(params![ticket.tenant.as_str(), &**k], |r| r.get(0))
             .optional()?;
         if let Some(body) = existing {
-            return Ok(Inserted::Existing(from_json(&body)?));
+            return Ok(Some(from_stored(&body)?));
         }
     }
     let id = sql_id(ticket.id)?;
-    ticket.version = 1;
+    let tenant = ticket.tenant.as_str();
     // The primary key refuses a taken id.
     let inserted = tx
         .prepare_cached(
@@ -201,13 +327,13 @@ pub(crate) fn insert(tx: &Transaction<'_>, commit: &Commit) -> R<Inserted> {
         )?
         .execute(params![
             id,
-            ticket.tenant.as_str(),
+            tenant,
             ticket.intake_key.as_deref(),
             ticket.status.as_str(),
             ticket.status.is_open(),
             ticket.assignee.as_ref().map(AgentId::as_str),
             ticket.next_check.map(nanos),
-            to_json(&ticket)?
+            &encoded.ticket_doc
         ]);
     match inserted {
         Ok(_) => {}
@@ -219,22 +345,27 @@ pub(crate) fn insert(tx: &Transaction<'_>, commit: &Commit) -> R<Inserted> {
         }
         Err(e) => return Err(e.into()),
     }
-    tx.prepare_cached("UPDATE counters SET value = max(value, ?1) WHERE name = 'ticket_id'")?
-        .execute([id])?;
     if !commit.effects.is_empty() || !commit.tasks.is_empty() {
         add_outbox(tx, ticket.id, &commit.effects, &commit.tasks)?;
     }
-    append_log(tx, id, ticket.tenant.as_str(), &commit.log)?;
-    Ok(Inserted::Created(ticket))
+    if !encoded.log_rows.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO log_rows (ticket, tenant, at, body) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (at, body) in &encoded.log_rows {
+            stmt.execute(params![id, tenant, at, body])?;
+        }
+    }
+    Ok(None)
 }
 
 pub(crate) fn get(tx: &Transaction<'_>, key: &TicketRef) -> R<Ticket> {
-    let body: Option<String> = tx
+    let body: Option<Stored> = tx
         .prepare_cached("SELECT body FROM tickets WHERE id = ?1 AND tenant = ?2")?
         .query_row(params![sql_id(key.id)?, key.tenant.as_str()], |r| r.get(0))
         .optional()?;
     match body {
-        Some(b) => from_json(&b),
+        Some(b) => from_stored(&b),
         None => Err(not_found(key)),
     }
 }
@@ -244,11 +375,11 @@ pub(crate) fn find_by_intake_key(
     tenant: &TenantId,
     key: &str,
 ) -> R<Option<Ticket>> {
-    let body: Option<String> = tx
+    let body: Option<Stored> = tx
         .prepare_cached("SELECT body FROM tickets WHERE tenant = ?1 AND intake_key = ?2")?
         .query_row(params![tenant.as_str(), key], |r| r.get(0))
         .optional()?;
-    body.map(|b| from_json(&b)).transpose()
+    body.map(|b| from_stored(&b)).transpose()
 }
 
 pub(crate) fn update(tx: &Transaction<'_>, commit: &Commit, fence: Option<Fence>) -> R<u64> {
@@ -293,7 +424,7 @@ pub(crate) fn update(tx: &Transaction<'_>, commit: &Commit, fence: Option<Fence>
         ticket.status.is_open(),
         ticket.assignee.as_ref().map(AgentId::as_str),
         ticket.next_check.map(nanos),
-        to_json(&ticket)?
+        to_stored(&ticket)?
     ])?;
     append_log(tx, id, key.tenant.as_str(), &commit.log)?;
     Ok(ticket.version)
@@ -375,11 +506,11 @@ pub(crate) fn log(tx: &Transaction<'_>, key: &TicketRef) -> R<Vec<LogEntry>> {
     if !ticket_in_tenant(tx, key)? {
         return Err(not_found(key));
     }
-    let bodies: Vec<String> = tx
-        .prepare_cached("SELECT body FROM log WHERE ticket = ?1 ORDER BY seq")?
+    let bodies: Vec<Stored> = tx
+        .prepare_cached("SELECT body FROM log_rows WHERE ticket = ?1 ORDER BY seq")?
         .query_map([sql_id(key.id)?], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    bodies.iter().map(|b| from_json(b)).collect()
+    log_entries(&bodies)
 }
 
 fn lease_end(request: &ClaimDue) -> R<DateTime<Utc>> {
@@ -424,7 +555,7 @@ pub(crate) fn claim_due(tx: &Transaction<'_>, request: &ClaimDue) -> R<Vec<Claim
     let now = nanos(request.now);
     // A claimed ticket keeps its place in the due index; its lease hides it from other
     // claims until the lease ends (then it is due again) or its write moves it.
-    let rows: Vec<(i64, String)> = tx
+    let rows: Vec<(i64, Stored)> = tx
         .prepare_cached(
             "SELECT id, body FROM tickets
              WHERE due IS NOT NULL AND due <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)
@@ -440,7 +571,7 @@ pub(crate) fn claim_due(tx: &Transaction<'_>, request: &ClaimDue) -> R<Vec<Claim
         let token = bump(tx, "lease_token")?;
         lease.execute(params![id, token, nanos(until), &*request.holder])?;
         out.push(Claimed {
-            ticket: from_json(&body)?,
+            ticket: from_stored(&body)?,
             token: token.unsigned_abs(),
             until,
         });
@@ -448,34 +579,85 @@ pub(crate) fn claim_due(tx: &Transaction<'_>, request: &ClaimDue) -> R<Vec<Claim
     Ok(out)
 }
 
-/// The earliest `due` of a table, read back exactly from the document's `field`.
-fn earliest(tx: &Transaction<'_>, sql: &str) -> R<Option<DateTime<Utc>>> {
-    let text: Option<Option<String>> = tx
-        .prepare_cached(sql)?
-        .query_row([], |r| r.get(0))
-        .optional()?;
-    match text.flatten() {
-        None => Ok(None),
-        Some(s) => DateTime::parse_from_rfc3339(&s)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|e| Fail::Core(corrupt(format!("instant {s:?}: {e}")))),
+/// Which row holds the earliest claimable instant, and how it is known.
+enum Earliest<K> {
+    /// The row's own due instant (`due` column nanos).
+    Due(K, i64),
+    /// The end of the lease on a row due earlier.
+    LeaseEnd(i64),
+}
+
+/// The earliest instant a claim could take one of the rows `(key, due, lease_until)`, read in
+/// ascending `due` order: a leased row is claimable when its lease ends. Stops at the first
+/// row due after the best instant found so far (usually the first unleased row).
+fn earliest_claimable<K>(
+    rows: impl Iterator<Item = rusqlite::Result<(K, i64, Option<i64>)>>,
+) -> R<Option<Earliest<K>>> {
+    let mut best: Option<Earliest<K>> = None;
+    let at = |e: &Earliest<K>| match e {
+        Earliest::Due(_, n) | Earliest::LeaseEnd(n) => *n,
+    };
+    for row in rows {
+        let (key, due, lease) = row?;
+        if best.as_ref().is_some_and(|b| due >= at(b)) {
+            break;
+        }
+        let candidate = match lease {
+            Some(end) if end > due => Earliest::LeaseEnd(end),
+            _ => Earliest::Due(key, due),
+        };
+        if best.as_ref().is_none_or(|b| at(&candidate) < at(b)) {
+            best = Some(candidate);
+        }
     }
+    Ok(best)
+}
+
+/// `true` when `nanos` saturated (the instant lies outside 1677–2262).
+fn saturated(n: i64) -> bool {
+    n == i64::MAX || n == i64::MIN
 }
 
 pub(crate) fn next_due(tx: &Transaction<'_>) -> R<Option<DateTime<Utc>>> {
-    earliest(
-        tx,
-        "SELECT json_extract(body, '$.next_check') FROM tickets
-         WHERE due IS NOT NULL ORDER BY due, id LIMIT 1",
-    )
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, due, lease_until FROM tickets WHERE due IS NOT NULL ORDER BY due, id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
+    match earliest_claimable(rows)? {
+        None => Ok(None),
+        Some(Earliest::LeaseEnd(n)) => Ok(Some(instant(n))),
+        Some(Earliest::Due(_, n)) if !saturated(n) => Ok(Some(instant(n))),
+        Some(Earliest::Due(id, _)) => {
+            // Read back exactly from the document.
+            let body: Stored = tx
+                .prepare_cached("SELECT body FROM tickets WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))?;
+            Ok(from_stored::<Ticket>(&body)?.next_check)
+        }
+    }
 }
 
 pub(crate) fn next_effect_due(tx: &Transaction<'_>) -> R<Option<DateTime<Utc>>> {
-    earliest(
-        tx,
-        "SELECT json_extract(body, '$.next_attempt_at') FROM effects
-         WHERE due IS NOT NULL ORDER BY due, key LIMIT 1",
-    )
+    let mut stmt = tx.prepare_cached(
+        "SELECT key, due, lease_until FROM effects WHERE due IS NOT NULL ORDER BY due, key",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+    match earliest_claimable(rows)? {
+        None => Ok(None),
+        Some(Earliest::LeaseEnd(n)) => Ok(Some(instant(n))),
+        Some(Earliest::Due(_, n)) if !saturated(n) => Ok(Some(instant(n))),
+        Some(Earliest::Due(key, _)) => {
+            // Read back exactly from the document.
+            let text: String = tx
+                .prepare_cached(
+                    "SELECT json_extract(body, '$.next_attempt_at') FROM effects WHERE key = ?1",
+                )?
+                .query_row([key], |r| r.get(0))?;
+            DateTime::parse_from_rfc3339(&text)
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(|e| Fail::Core(corrupt(format!("instant {text:?}: {e}"))))
+        }
+    }
 }
 
 // ---- effects ----
@@ -629,18 +811,25 @@ pub(crate) fn log_range(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> R<Vec<(TicketId, LogEntry)>> {
-    let rows: Vec<(i64, String)> = tx
+    let rows: Vec<(i64, Stored)> = tx
         .prepare_cached(
-            "SELECT ticket, body FROM log WHERE tenant = ?1 AND at >= ?2 AND at < ?3
+            "SELECT ticket, body FROM log_rows WHERE tenant = ?1 AND at >= ?2 AND at < ?3
              ORDER BY at, ticket, seq",
         )?
         .query_map(params![tenant.as_str(), nanos(from), nanos(to)], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?
         .collect::<Result<_, _>>()?;
-    rows.iter()
-        .map(|(id, b)| Ok((ticket_id(*id)?, from_json(b)?)))
-        .collect()
+    let mut out = Vec::with_capacity(rows.len() * 2);
+    for (id, body) in &rows {
+        let id = ticket_id(*id)?;
+        out.extend(
+            from_stored::<Vec<LogEntry>>(body)?
+                .into_iter()
+                .map(|e| (id, e)),
+        );
+    }
+    Ok(out)
 }
 
 pub(crate) fn agent_loads(

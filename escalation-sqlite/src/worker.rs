@@ -54,7 +54,7 @@ pub(crate) fn storage(e: rusqlite::Error) -> Error {
     }
 }
 
-fn finish<T>(r: R<T>) -> Result<T> {
+pub(crate) fn finish<T>(r: R<T>) -> Result<T> {
     match r {
         Ok(v) => Ok(v),
         Err(Fail::Sql(e)) => Err(storage(e)),

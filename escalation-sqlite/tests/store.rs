@@ -135,7 +135,7 @@ async fn persists_across_reopen() {
     assert!(again[0].token > token);
     drop(store);
 
-    // The migration is recorded once, however often the file is opened.
+    // Each migration is recorded once, however often the file is opened.
     let conn = rusqlite::Connection::open(&path).unwrap();
     let versions: Vec<i64> = conn
         .prepare("SELECT version FROM schema_version ORDER BY version")
@@ -144,7 +144,10 @@ async fn persists_across_reopen() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(versions, vec![SqliteStore::schema_version()]);
+    assert_eq!(
+        versions,
+        (1..=SqliteStore::schema_version()).collect::<Vec<_>>()
+    );
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -211,4 +214,65 @@ async fn refuses_a_database_from_a_newer_schema() {
     let err = SqliteStore::open(&path).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Storage);
     assert!(!err.is_retryable());
+}
+
+/// A database written by schema version 1 (one log row per entry) is migrated on open: its
+/// log reads back whole and in order, and new entries follow the old ones.
+#[tokio::test]
+async fn migrates_a_version_1_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let t = sample_ticket(&tenant(), TicketId(7));
+    let old = [entry(1), entry(2), entry(2)];
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (
+                version    INTEGER PRIMARY KEY NOT NULL,
+                applied_at TEXT NOT NULL
+            ) STRICT;",
+        )
+        .unwrap();
+        conn.execute_batch(include_str!("../migrations/0001_initial.sql"))
+            .unwrap();
+        conn.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES (1, 'then')",
+            [],
+        )
+        .unwrap();
+        let mut v1 = t.clone();
+        v1.version = 1;
+        conn.execute(
+            "INSERT INTO tickets (id, tenant, version, status, is_open, body)
+             VALUES (7, 'acme', 1, 'new', 1, ?1)",
+            [serde_json::to_string(&v1).unwrap()],
+        )
+        .unwrap();
+        for e in &old {
+            conn.execute(
+                "INSERT INTO log (ticket, tenant, at, body) VALUES (7, 'acme', ?1, ?2)",
+                rusqlite::params![
+                    e.at.timestamp_nanos_opt().unwrap(),
+                    serde_json::to_string(e).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.log(&t.key()).await.unwrap(), old.to_vec());
+    let mut v2 = store.get(&t.key()).await.unwrap();
+    v2.version = 1;
+    store
+        .update(Commit::new(v2, vec![entry(3)], at(3)), None)
+        .await
+        .unwrap();
+    let log = store.log(&t.key()).await.unwrap();
+    assert_eq!(log.len(), 4);
+    assert_eq!(log[3], entry(3));
+    let range = store.log_range(&tenant(), at(2), at(3)).await.unwrap();
+    assert_eq!(
+        range,
+        vec![(TicketId(7), entry(2)), (TicketId(7), entry(2))]
+    );
 }

@@ -283,6 +283,24 @@ impl State {
     }
 }
 
+/// The earliest instant a claim could take one of `entries` (due instants in ascending
+/// order, each with its lease): a leased entry is claimable when its lease ends. Walks only
+/// the entries due before the best instant found so far, so it stops at the first unleased
+/// one.
+pub(crate) fn earliest_claimable(
+    entries: impl Iterator<Item = (DateTime<Utc>, Option<(u64, DateTime<Utc>)>)>,
+) -> Option<DateTime<Utc>> {
+    let mut best: Option<DateTime<Utc>> = None;
+    for (due, lease) in entries {
+        if best.is_some_and(|b| due >= b) {
+            break;
+        }
+        let at = lease.map_or(due, |(_, end)| end.max(due));
+        best = Some(best.map_or(at, |b| b.min(at)));
+    }
+    best
+}
+
 fn check_fence(lease: Option<(u64, DateTime<Utc>)>, fence: Fence, what: &str) -> Result<()> {
     match lease {
         Some((token, until)) if token == fence.token && until > fence.now => Ok(()),
@@ -477,7 +495,10 @@ impl TicketStore for MemoryStore {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
-        Ok(self.lock().due.first().map(|(at, _)| *at))
+        let guard = self.lock();
+        Ok(earliest_claimable(guard.due.iter().map(|(at, id)| {
+            (*at, guard.rows.get(id).and_then(|r| r.lease))
+        })))
     }
 
     async fn claim_effects(&self, request: &ClaimDue) -> Result<Vec<ClaimedEffect>> {
@@ -578,7 +599,10 @@ impl TicketStore for MemoryStore {
     }
 
     async fn next_effect_due(&self) -> Result<Option<DateTime<Utc>>> {
-        Ok(self.lock().effects_due.first().map(|(at, _)| *at))
+        let guard = self.lock();
+        Ok(earliest_claimable(guard.effects_due.iter().map(
+            |(at, key)| (*at, guard.effects.get(key).and_then(|r| r.lease)),
+        )))
     }
 
     async fn tasks(

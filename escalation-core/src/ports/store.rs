@@ -202,7 +202,10 @@ pub trait TicketStore: Send + Sync + 'static {
     /// [`crate::Error::Storage`] when the store fails.
     async fn claim_due(&self, request: &ClaimDue) -> Result<Vec<Claimed>>;
 
-    /// The earliest next check in the due index, if any (for sleeping between sweeps).
+    /// The earliest instant at which [`TicketStore::claim_due`] could return a ticket, if
+    /// any (for sleeping between sweeps): the earliest due instant, where a ticket under a
+    /// lease counts as due when its lease ends (so a crashed worker's claim does not make a
+    /// sweeper spin until then).
     ///
     /// # Errors
     /// [`crate::Error::Storage`] when the store fails.
@@ -229,7 +232,9 @@ pub trait TicketStore: Send + Sync + 'static {
     /// [`crate::Error::NotFound`] when the ticket does not exist in that tenant.
     async fn effects(&self, key: &TicketRef) -> Result<Vec<Effect>>;
 
-    /// The earliest next attempt among pending effects, if any.
+    /// The earliest instant at which [`TicketStore::claim_effects`] could return an effect,
+    /// if any: the earliest next attempt among pending effects, where a leased one counts
+    /// from the end of its lease.
     ///
     /// # Errors
     /// [`crate::Error::Storage`] when the store fails.

@@ -1137,8 +1137,33 @@ async fn next_due_is_earliest(store: Arc<dyn TicketStore>) {
     assert_eq!(ids(&claimed), vec![b.id]);
     assert_eq!(
         store.next_due().await.expect("next_due"),
-        Some(at(10)),
-        "a claimed ticket keeps its place in the due index"
+        Some(at(30)),
+        "a claimed ticket counts from the end of its lease (70), after the next one"
+    );
+    let c = create_due(&store, &acme(), Some(0)).await;
+    let held = store.claim_due(&claim(0, 10, 40)).await.expect("claim_due");
+    assert_eq!(ids(&held), vec![c.id], "the lease on b hides it");
+    assert_eq!(
+        store.next_due().await.expect("next_due"),
+        Some(at(30)),
+        "c, due at 0, is held until 40; a is due at 30"
+    );
+    let mut c2 = c.clone();
+    c2.next_check = None;
+    store
+        .update(Commit::new(c2, Vec::new(), at(1)), None)
+        .await
+        .expect("update");
+    let mut a1 = store.get(&a.key()).await.expect("get");
+    a1.next_check = Some(at(100));
+    store
+        .update(Commit::new(a1, Vec::new(), at(1)), None)
+        .await
+        .expect("update");
+    assert_eq!(
+        store.next_due().await.expect("next_due"),
+        Some(at(70)),
+        "b, due at 10 but leased, is claimable first: when its lease ends at 70"
     );
     let mut b2 = b.clone();
     b2.next_check = None;
@@ -1148,10 +1173,10 @@ async fn next_due_is_earliest(store: Arc<dyn TicketStore>) {
         .expect("update");
     assert_eq!(
         store.next_due().await.expect("next_due"),
-        Some(at(30)),
+        Some(at(100)),
         "an update without next check leaves the due index"
     );
-    let mut a2 = a.clone();
+    let mut a2 = store.get(&a.key()).await.expect("get");
     a2.next_check = Some(at(5));
     store
         .update(Commit::new(a2, Vec::new(), at(11)), None)
@@ -1245,6 +1270,10 @@ async fn fenced_update_with_lost_lease_is_conflict_and_writes_nothing(store: Arc
     let c1 = store.claim_due(&claim(10, 1, 60)).await.expect("claim_due");
     assert_eq!(ids(&c1), vec![t.id]);
     let t1 = c1[0].token;
+    // The claim moves nothing but the instant the ticket is next claimable: its lease end.
+    let mut before = before;
+    before.next_due = Some(c1[0].until);
+    assert_eq!(snapshot(&store, &t.key()).await, before);
     assert_kind(
         store
             .update(
@@ -1282,6 +1311,7 @@ async fn fenced_update_with_lost_lease_is_conflict_and_writes_nothing(store: Arc
         .expect("claim_due");
     assert_eq!(ids(&c2), vec![t.id]);
     let t2 = c2[0].token;
+    after.next_due = Some(c2[0].until);
     assert_kind(
         store
             .update(full_commit(&t, 1, "stale"), Some(fence(t1, 110)))
@@ -1424,8 +1454,8 @@ async fn claim_effects_in_due_order_with_limit_and_lease(store: Arc<dyn TicketSt
     );
     assert_eq!(
         store.next_effect_due().await.expect("next_effect_due"),
-        Some(at(10)),
-        "a claimed effect is still pending"
+        Some(at(90)),
+        "claimed effects count from the end of their leases (90); at90 is due then too"
     );
     let third = store
         .claim_effects(&claim(90, 10, 60))
@@ -1627,6 +1657,9 @@ async fn finish_effect_with_lost_lease_is_conflict_and_writes_nothing(store: Arc
         .await
         .expect("claim_effects");
     let t1 = c1[0].token;
+    let mut before = before;
+    before.next_effect_due = Some(at(70));
+    assert_eq!(snapshot(&store, &t.key()).await, before);
     assert_kind(
         store
             .finish_effect(outcome(&e, t1, 70, Delivery::Delivered, "expired"))
@@ -1653,6 +1686,7 @@ async fn finish_effect_with_lost_lease_is_conflict_and_writes_nothing(store: Arc
         .await
         .expect("claim_effects");
     assert_eq!(keys(&c2), vec!["n1"], "due again after the lease ended");
+    before.next_effect_due = Some(at(140));
     assert_kind(
         store
             .finish_effect(outcome(

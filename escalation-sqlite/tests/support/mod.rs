@@ -175,26 +175,35 @@ pub struct Contents {
 
 pub fn read_contents(path: &Path) -> Contents {
     let conn = rusqlite::Connection::open(path).unwrap();
-    let bodies = |sql: &str| -> Vec<(i64, String)> {
+    // Documents are JSON text, or LZ4-compressed JSON blobs (ticket and log documents).
+    let bodies = |sql: &str| -> Vec<(i64, Vec<u8>)> {
         let mut stmt = conn.prepare(sql).unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect()
+        stmt.query_map([], |r| {
+            let json = match r.get_ref(1)? {
+                rusqlite::types::ValueRef::Text(t) => t.to_vec(),
+                rusqlite::types::ValueRef::Blob(b) => {
+                    lz4_flex::decompress_size_prepended(b).unwrap()
+                }
+                other => panic!("unexpected body {other:?}"),
+            };
+            Ok((r.get(0)?, json))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
     };
     let tickets = bodies("SELECT id, body FROM tickets ORDER BY id")
         .into_iter()
-        .map(|(_, b)| serde_json::from_str(&b).unwrap())
+        .map(|(_, b)| serde_json::from_slice(&b).unwrap())
         .collect();
     let mut log: HashMap<i64, Vec<LogEntry>> = HashMap::new();
-    for (t, b) in bodies("SELECT ticket, body FROM log ORDER BY seq") {
-        log.entry(t)
-            .or_default()
-            .push(serde_json::from_str(&b).unwrap());
+    for (t, b) in bodies("SELECT ticket, body FROM log_rows ORDER BY seq") {
+        let entries: Vec<LogEntry> = serde_json::from_slice(&b).unwrap();
+        log.entry(t).or_default().extend(entries);
     }
     let effects = bodies("SELECT seq, body FROM effects ORDER BY seq")
         .into_iter()
-        .map(|(_, b)| serde_json::from_str(&b).unwrap())
+        .map(|(_, b)| serde_json::from_slice(&b).unwrap())
         .collect();
     Contents {
         tickets,
