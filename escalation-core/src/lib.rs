@@ -37,6 +37,7 @@ pub mod memory;
 pub mod model;
 pub mod policy;
 pub mod ports;
+pub mod report;
 pub mod routing;
 pub mod scoring;
 pub mod sla;
