@@ -7,6 +7,9 @@
 //! run with the same seed prints the same decisions: tickets by priority and assignee, the
 //! SLA outcome per target, the highlights of the escalation log, and one explained deadline.
 //!
+//! At the end it prints the weekly escalation report of the simulated week in Markdown and
+//! writes it as one HTML page (`--report-html`, by default `target/support_desk_report.html`).
+//!
 //! The tickets live in a SQLite file (`--db`, by default `target/support_desk.db`). A run on
 //! a file that already holds a simulated week continues with the next one; a run that was
 //! interrupted (even by `kill -9`) is picked up where it stopped: the arrivals carry intake
@@ -27,6 +30,7 @@ use clap::Parser;
 use escalation::effect::{EffectKind, EffectState};
 use escalation::memory::{MemoryDirectory, MemoryPager, MemoryProfiles, MemoryStore, PagerCall};
 use escalation::ports::TicketStore;
+use escalation::report::{IsoWeek, ReportOptions};
 use escalation::sqlite::SqliteStore;
 use escalation::{
     Agent, AgentId, Channel, Contact, CustomerId, CustomerProfile, CustomerTier, Engine, Impact,
@@ -61,6 +65,12 @@ struct Args {
     /// Delete the database first and start from the first week.
     #[arg(long)]
     fresh: bool,
+    /// Where to write the weekly escalation report as one HTML page.
+    #[arg(
+        long,
+        default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/support_desk_report.html")
+    )]
+    report_html: std::path::PathBuf,
     /// Run on the in-memory store (nothing is kept).
     #[arg(long, conflicts_with_all = ["db", "fresh"])]
     memory: bool,
@@ -503,7 +513,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    print_report(&engine, store.as_ref(), &args, &desk, &ids, start, end).await
+    print_report(&engine, store.as_ref(), &args, &desk, &ids, start, end).await?;
+
+    // The weekly escalation report of the week the period started in: Markdown here, one
+    // HTML page on disk.
+    let week = IsoWeek::of(start, chrono_tz::UTC);
+    let report = engine
+        .weekly_report(
+            &tenant,
+            week,
+            &ReportOptions {
+                ticket_url: Some("https://desk.example/{tenant}/tickets/{id}".to_owned()),
+                ..ReportOptions::default()
+            },
+        )
+        .await?;
+    println!("\n{}", report.to_markdown());
+    if let Some(dir) = args.report_html.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.report_html, report.to_html())?;
+    println!(
+        "(the weekly report as one HTML page: {})",
+        args.report_html.display()
+    );
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -400,6 +400,25 @@ impl TicketStore for SqliteStore {
             .await
     }
 
+    async fn resolved_between(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Ticket>> {
+        let tenant = tenant.clone();
+        self.worker
+            .call(move |conn| read_tx(conn, |tx| ops::resolved_between(tx, &tenant, from, to)))
+            .await
+    }
+
+    async fn get_many(&self, tenant: &TenantId, ids: &[TicketId]) -> Result<Vec<Ticket>> {
+        let (tenant, ids) = (tenant.clone(), ids.to_vec());
+        self.worker
+            .call(move |conn| read_tx(conn, |tx| ops::get_many(tx, &tenant, &ids)))
+            .await
+    }
+
     async fn agent_loads(&self, tenant: &TenantId, agents: &[&AgentId]) -> Result<Vec<u32>> {
         let tenant = tenant.clone();
         let agents: Vec<AgentId> = agents.iter().map(|a| (*a).clone()).collect();

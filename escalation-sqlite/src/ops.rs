@@ -322,8 +322,10 @@ pub(crate) fn insert_encoded(tx: &Transaction<'_>, encoded: &EncodedInsert) -> R
     // The primary key refuses a taken id.
     let inserted = tx
         .prepare_cached(
-            "INSERT INTO tickets (id, tenant, version, intake_key, status, is_open, assignee, due, body)
-             VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO tickets
+                 (id, tenant, version, intake_key, status, is_open, assignee, due, body,
+                  resolved_at)
+             VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             id,
@@ -333,7 +335,8 @@ pub(crate) fn insert_encoded(tx: &Transaction<'_>, encoded: &EncodedInsert) -> R
             ticket.status.is_open(),
             ticket.assignee.as_ref().map(AgentId::as_str),
             ticket.next_check.map(nanos),
-            &encoded.ticket_doc
+            &encoded.ticket_doc,
+            ticket.resolved_at.map(nanos)
         ]);
     match inserted {
         Ok(_) => {}
@@ -414,7 +417,8 @@ pub(crate) fn update(tx: &Transaction<'_>, commit: &Commit, fence: Option<Fence>
     ticket.version += 1;
     tx.prepare_cached(
         "UPDATE tickets SET version = ?2, status = ?3, is_open = ?4, assignee = ?5, due = ?6,
-             lease_token = NULL, lease_until = NULL, lease_holder = NULL, body = ?7
+             lease_token = NULL, lease_until = NULL, lease_holder = NULL, body = ?7,
+             resolved_at = ?8
          WHERE id = ?1",
     )?
     .execute(params![
@@ -424,7 +428,8 @@ pub(crate) fn update(tx: &Transaction<'_>, commit: &Commit, fence: Option<Fence>
         ticket.status.is_open(),
         ticket.assignee.as_ref().map(AgentId::as_str),
         ticket.next_check.map(nanos),
-        to_stored(&ticket)?
+        to_stored(&ticket)?,
+        ticket.resolved_at.map(nanos)
     ])?;
     append_log(tx, id, key.tenant.as_str(), &commit.log)?;
     Ok(ticket.version)
@@ -828,6 +833,58 @@ pub(crate) fn log_range(
                 .into_iter()
                 .map(|e| (id, e)),
         );
+    }
+    Ok(out)
+}
+
+/// Fills `resolved_at` of the rows written before schema version 3 from their documents.
+pub(crate) fn backfill_resolved_at(tx: &Transaction<'_>) -> R<()> {
+    let rows: Vec<(i64, Stored)> = tx
+        .prepare("SELECT id, body FROM tickets WHERE status IN ('resolved', 'closed')")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut set = tx.prepare("UPDATE tickets SET resolved_at = ?2 WHERE id = ?1")?;
+    for (id, body) in rows {
+        let ticket: Ticket = from_stored(&body)?;
+        set.execute(params![id, ticket.resolved_at.map(nanos)])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn resolved_between(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> R<Vec<Ticket>> {
+    let bodies: Vec<Stored> = tx
+        .prepare_cached(
+            "SELECT body FROM tickets
+             WHERE tenant = ?1 AND resolved_at IS NOT NULL AND resolved_at >= ?2
+               AND resolved_at < ?3
+             ORDER BY resolved_at, id",
+        )?
+        .query_map(params![tenant.as_str(), nanos(from), nanos(to)], |r| {
+            r.get(0)
+        })?
+        .collect::<Result<_, _>>()?;
+    bodies.iter().map(from_stored).collect()
+}
+
+pub(crate) fn get_many(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    ids: &[TicketId],
+) -> R<Vec<Ticket>> {
+    let mut stmt = tx.prepare_cached("SELECT body FROM tickets WHERE id = ?1 AND tenant = ?2")?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let body: Option<Stored> = stmt
+            .query_row(params![sql_id(*id)?, tenant.as_str()], |r| r.get(0))
+            .optional()?;
+        if let Some(b) = body {
+            out.push(from_stored(&b)?);
+        }
     }
     Ok(out)
 }

@@ -9,6 +9,7 @@ use crate::worker::{BUSY_TIMEOUT, R, retry_busy, write_tx};
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_compact_documents.sql")),
+    (3, include_str!("../migrations/0003_resolved_at.sql")),
 ];
 
 /// Sets the pragmas: busy timeout, WAL, `synchronous=FULL`. Foreign keys are
@@ -67,6 +68,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
         }
         for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
             tx.execute_batch(sql)?;
+            if *version == 3 {
+                crate::ops::backfill_resolved_at(tx)?;
+            }
             tx.execute(
                 "INSERT INTO schema_version (version, applied_at)
                  VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",

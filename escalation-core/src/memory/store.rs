@@ -656,6 +656,26 @@ impl TicketStore for MemoryStore {
         Ok(out)
     }
 
+    async fn resolved_between(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Ticket>> {
+        let st = self.lock();
+        let mut out: Vec<Ticket> = st
+            .rows
+            .values()
+            .filter(|r| {
+                &r.ticket.tenant == tenant
+                    && r.ticket.resolved_at.is_some_and(|at| at >= from && at < to)
+            })
+            .map(|r| r.ticket.clone())
+            .collect();
+        out.sort_by_key(|t| (t.resolved_at, t.id));
+        Ok(out)
+    }
+
     async fn agent_loads(&self, tenant: &TenantId, agents: &[&AgentId]) -> Result<Vec<u32>> {
         let st = self.lock();
         let Some(loads) = st.loads.get(tenant) else {

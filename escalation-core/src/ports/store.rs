@@ -267,6 +267,37 @@ pub trait TicketStore: Send + Sync + 'static {
         to: DateTime<Utc>,
     ) -> Result<Vec<(TicketId, LogEntry)>>;
 
+    /// The tickets of `tenant` resolved in `[from, to)` (by [`Ticket::resolved_at`], the
+    /// last resolution; closed tickets included), in `(resolved_at, id)` order. For the
+    /// resolution metrics and the weekly report.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when the store fails.
+    async fn resolved_between(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Ticket>>;
+
+    /// The tickets of `tenant` among `ids`, in the order of `ids`; an id unknown in that
+    /// tenant is skipped. The default calls [`TicketStore::get`] for each; a store may read
+    /// them in one go.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when the store fails.
+    async fn get_many(&self, tenant: &TenantId, ids: &[TicketId]) -> Result<Vec<Ticket>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.get(&TicketRef::new(tenant.clone(), *id)).await {
+                Ok(t) => out.push(t),
+                Err(e) if e.kind() == crate::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
     /// The number of open tickets each of `agents` owns in `tenant`, in the same order.
     ///
     /// # Errors

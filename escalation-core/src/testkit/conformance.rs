@@ -174,6 +174,7 @@ macro_rules! __store_conformance {
             agent_loads_follow_writes,
             tasks_created_listed_and_replaced,
             log_range_is_half_open_and_time_ordered,
+            report_queries_resolved_between_and_get_many,
         }
     };
 }
@@ -2243,5 +2244,81 @@ async fn log_range_is_half_open_and_time_ordered(store: Arc<dyn TicketStore>) {
         times,
         [4, 5, 10, 15, 20, 30, 40].map(at).to_vec(),
         "every entry of the tenant, in time order"
+    );
+}
+
+async fn report_queries_resolved_between_and_get_many(store: Arc<dyn TicketStore>) {
+    let resolve = |mut t: Ticket, when: i64| {
+        t.status = Status::Resolved;
+        t.resolved_at = Some(at(when));
+        t
+    };
+    let a = fresh(&store, &acme()).await;
+    let a = create(&store, Commit::new(resolve(a, 20), Vec::new(), at(0))).await;
+    let b = fresh(&store, &acme()).await;
+    let b = create(&store, Commit::new(resolve(b, 10), Vec::new(), at(0))).await;
+    let open = create_due(&store, &acme(), None).await;
+    let g = fresh(&store, &globex()).await;
+    let g = create(&store, Commit::new(resolve(g, 15), Vec::new(), at(0))).await;
+    let ids = |v: &[Ticket]| v.iter().map(|t| t.id).collect::<Vec<_>>();
+
+    let got = store
+        .resolved_between(&acme(), at(10), at(21))
+        .await
+        .expect("resolved_between");
+    assert_eq!(
+        ids(&got),
+        vec![b.id, a.id],
+        "in resolved_at order, one tenant"
+    );
+    assert_eq!(got[1], a, "whole tickets");
+    let got = store
+        .resolved_between(&acme(), at(11), at(20))
+        .await
+        .expect("resolved_between");
+    assert_eq!(
+        ids(&got),
+        Vec::<TicketId>::new(),
+        "half-open: 20 is outside [11, 20)"
+    );
+
+    // Reopened: no longer resolved at 10; resolved again at 30.
+    let mut b2 = b.clone();
+    b2.status = Status::InProgress;
+    b2.resolved_at = None;
+    store
+        .update(Commit::new(b2, Vec::new(), at(25)), None)
+        .await
+        .expect("update");
+    let got = store
+        .resolved_between(&acme(), at(0), at(100))
+        .await
+        .expect("resolved_between");
+    assert_eq!(ids(&got), vec![a.id], "a reopened ticket leaves the range");
+    let mut b3 = store.get(&b.key()).await.expect("get");
+    b3 = resolve(b3, 30);
+    store
+        .update(Commit::new(b3, Vec::new(), at(30)), None)
+        .await
+        .expect("update");
+    let got = store
+        .resolved_between(&acme(), at(0), at(100))
+        .await
+        .expect("resolved_between");
+    assert_eq!(ids(&got), vec![a.id, b.id]);
+    let got = store
+        .resolved_between(&globex(), at(0), at(100))
+        .await
+        .expect("resolved_between");
+    assert_eq!(ids(&got), vec![g.id]);
+
+    let many = store
+        .get_many(&acme(), &[open.id, g.id, TicketId(999_999), a.id])
+        .await
+        .expect("get_many");
+    assert_eq!(
+        ids(&many),
+        vec![open.id, a.id],
+        "in the order asked; unknown and foreign ids skipped"
     );
 }
