@@ -11,6 +11,9 @@
 //!    tickets are loaded with `insert_batch` (clones of tickets `create_ticket` made at each
 //!    of the 100 minutes), not created one by one.
 //!
+//! 4. The weekly report over 1,000,000 stored tickets (20 weeks of history, one in ten
+//!    escalated). Budget: under 2 s.
+//!
 //! Run: `cargo bench --bench sqlite`. Under `cargo test` each runs once on a tiny size.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -465,5 +468,203 @@ fn sweep(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, batch_intake, create_latency, sweep);
+// ---- 4. weekly report ----
+
+/// Tickets stored for the report: 1,000,000 under `cargo bench`, 20,000 under `cargo test`.
+fn report_tickets() -> usize {
+    if full() { 1_000_000 } else { 20_000 }
+}
+
+/// The weekly report over 1,000,000 stored tickets: 20 weeks of 50,000 tickets, one in ten
+/// escalated (a level fired and a breach logged two hours after intake, one in five of
+/// those paged and acknowledged), four in five resolved with a root cause a few hours to
+/// days later. The report is for the last full week, with 8 weeks of history.
+fn weekly_report(c: &mut Criterion) {
+    use escalation::log::{LogEntry as Entry, LogEvent};
+    use escalation::model::{Fired, PageState, Resolution};
+    use escalation::report::{IsoWeek, ReportOptions};
+    use escalation::sla::Target;
+
+    if !selected("sqlite_weekly_report") {
+        return;
+    }
+    let tickets = report_tickets();
+    const WEEKS: usize = 20;
+    let first_monday = Utc.with_ymd_and_hms(2026, 7, 13, 0, 0, 0).unwrap();
+    let memory = Engine::builder()
+        .store(Arc::new(MemoryStore::new()))
+        .profiles(Arc::new(profiles()))
+        .directory(Arc::new(directory()))
+        .clock(Arc::new(ManualClock::new(first_monday)))
+        .build()
+        .unwrap();
+    let templates: Vec<_> = futures::executor::block_on(async {
+        let mut v = Vec::new();
+        for i in 0..60 {
+            v.push(template(&memory, new_ticket(i, first_monday)).await);
+        }
+        v
+    });
+    let causes = [
+        "bug",
+        "configuration",
+        "capacity",
+        "third_party",
+        "user_error",
+    ];
+    let week = TimeDelta::days(7);
+    let per_week = tickets / WEEKS;
+    let step = week / i32::try_from(per_week).unwrap();
+    let make = |n: usize| -> Commit {
+        let (tmpl, log) = &templates[n % templates.len()];
+        let created = first_monday
+            + week * i32::try_from(n / per_week).unwrap()
+            + step * i32::try_from(n % per_week).unwrap();
+        let shift = created - tmpl.created_at;
+        let mut t = tmpl.clone();
+        t.id = TicketId(n as u64 + 1);
+        t.version = 0;
+        t.created_at = created;
+        t.received_at = created;
+        t.next_check = None;
+        let mut log: Vec<Entry> = log
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                e.at += shift;
+                e
+            })
+            .collect();
+        if n.is_multiple_of(10) {
+            let at = created + TimeDelta::hours(2);
+            t.fired = vec![Fired {
+                level: Arc::from("manager"),
+                target: Some(Target::FirstResponse),
+                cycle: 0,
+                sub: 0,
+            }];
+            log.push(Entry::engine(
+                at,
+                LogEvent::SlaBreached {
+                    target: Target::FirstResponse,
+                    cycle: 0,
+                    deadline: at,
+                },
+            ));
+            log.push(Entry::engine(
+                at,
+                LogEvent::LevelFired {
+                    level: Arc::from("manager"),
+                    trigger: escalation::ladder::Trigger::Breach,
+                    target: Some(Target::FirstResponse),
+                    cycle: 0,
+                    category: Some(t.category),
+                    customer_tier: Some(t.score.tier),
+                },
+            ));
+            if n.is_multiple_of(50) {
+                t.pages = vec![PageState {
+                    key: Arc::from(format!("page-{n}")),
+                    level: Arc::from("page"),
+                    target: Some(Target::FirstResponse),
+                    summary: Arc::from("breached"),
+                    triggered_at: at,
+                    sent: 1,
+                    repeat_every: escalation::span::Span::minutes(10),
+                    max_repeats: 3,
+                    ack_deadline: at + TimeDelta::minutes(15),
+                    ack_timed_out: false,
+                    acknowledged: Some((
+                        at + TimeDelta::minutes((n % 13) as i64),
+                        Arc::from(format!("oncall-{}", n % 4)),
+                    )),
+                    resolved_at: None,
+                }];
+            }
+        }
+        if n % 5 != 4 {
+            let at = created + TimeDelta::hours(1 + (n % 70) as i64);
+            t.status = escalation::Status::Resolved;
+            t.resolved_at = Some(at);
+            t.resolution = Some(Resolution {
+                summary: Arc::from("fixed"),
+                root_cause: Some(Arc::from(causes[n % causes.len()])),
+                by: Arc::from("agent"),
+                at,
+            });
+            log.push(Entry::engine(
+                at,
+                LogEvent::Resolved {
+                    summary: Arc::from("fixed"),
+                    root_cause: Some(Arc::from(causes[n % causes.len()])),
+                },
+            ));
+        }
+        log.sort_by_key(|e| e.at);
+        Commit::new(t, log, created)
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open_store(&dir));
+    let setup = Instant::now();
+    futures::executor::block_on(async {
+        for chunk in (0..tickets).collect::<Vec<_>>().chunks(10_000) {
+            let commits: Vec<Commit> = chunk.iter().map(|n| make(*n)).collect();
+            store.insert_batch(commits).await.unwrap();
+        }
+    });
+    let size = std::fs::metadata(dir.path().join("escalation.db"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "sqlite weekly report setup: {tickets} tickets over {WEEKS} weeks in {:.1?} \
+         (database file {} MiB)",
+        setup.elapsed(),
+        size >> 20
+    );
+    let now = first_monday + week * i32::try_from(WEEKS).unwrap();
+    let engine = Engine::builder()
+        .store(store)
+        .clock(Arc::new(ManualClock::new(now)))
+        .build()
+        .unwrap();
+    // The last full week of the data (week 19 of 20: week 20's tickets resolve later).
+    let report_week = IsoWeek::of(now - week - week, chrono_tz::UTC);
+    let options = ReportOptions {
+        ticket_url: Some("https://desk.example/{tenant}/tickets/{id}".to_owned()),
+        ..ReportOptions::default()
+    };
+    let tenant = TenantId::default_tenant();
+    let t0 = Instant::now();
+    let report =
+        futures::executor::block_on(engine.weekly_report(&tenant, report_week, &options)).unwrap();
+    println!(
+        "sqlite weekly report {report_week}: first run {:.1?}; {} created, {} resolved, {} \
+         escalations, {} pages",
+        t0.elapsed(),
+        report.totals.created,
+        report.totals.resolved,
+        report.totals.escalations,
+        report.on_call.iter().map(|p| p.pages).sum::<u64>()
+    );
+    assert_eq!(report.totals.created as usize, per_week);
+    assert!(report.totals.escalations > 0 && !report.on_call.is_empty());
+
+    let mut group = c.benchmark_group("sqlite_weekly_report");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.bench_function(
+        "weekly_report (1M tickets stored, 8 weeks of history)",
+        |b| {
+            b.iter(|| {
+                futures::executor::block_on(engine.weekly_report(&tenant, report_week, &options))
+                    .unwrap()
+            });
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, batch_intake, create_latency, sweep, weekly_report);
 criterion_main!(benches);

@@ -50,7 +50,7 @@ pub mod testkit;
 
 pub use calendar::{BusinessCalendar, CalendarSpec};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use engine::{Engine, EngineBuilder, SweepReport};
+pub use engine::{CleanupReport, Engine, EngineBuilder, SweepReport};
 pub use error::{Error, ErrorKind, PolicyProblem, Result};
 pub use log::{Actor, LogEntry, LogEvent};
 pub use model::{

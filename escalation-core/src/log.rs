@@ -246,6 +246,13 @@ pub enum LogEvent {
         target: Option<Target>,
         /// The cycle.
         cycle: u32,
+        /// The ticket's category when it fired (so reports count escalations by category
+        /// from the log alone; absent in entries written before this field existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        category: Option<Symbol>,
+        /// The customer tier the ticket was scored with when it fired (likewise).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer_tier: Option<CustomerTier>,
     },
     /// An escalation task was created.
     TaskCreated {
@@ -335,6 +342,8 @@ pub enum LogEvent {
         /// The root cause, if given.
         root_cause: Option<Arc<str>>,
     },
+    /// Retention archived the resolved or closed ticket (see [`crate::Engine::cleanup`]).
+    Archived,
 }
 
 fn clock(target: Target, cycle: u32) -> String {
@@ -394,6 +403,52 @@ impl LogEvent {
             LogEvent::PageAcknowledged { .. } => "page_acknowledged",
             LogEvent::PageUnacknowledged { .. } => "page_unacknowledged",
             LogEvent::Resolved { .. } => "resolved",
+            LogEvent::Archived => "archived",
+        }
+    }
+
+    /// Whether this is an escalation event, whose entries retention keeps for
+    /// `retention.escalation_log_after` rather than the shorter `retention.log_after`:
+    /// SLA warnings and breaches, ladder levels fired, escalation tasks created, moves to
+    /// another tier, ladder priority raises, pages (repeated, acknowledged, unacknowledged)
+    /// and the resolution (it carries the root cause). The one place this set is defined.
+    pub fn is_escalation(&self) -> bool {
+        match self {
+            LogEvent::SlaWarning { .. }
+            | LogEvent::SlaBreached { .. }
+            | LogEvent::LevelFired { .. }
+            | LogEvent::TaskCreated { .. }
+            | LogEvent::MovedToTier { .. }
+            | LogEvent::PriorityRaised { .. }
+            | LogEvent::PageRepeated { .. }
+            | LogEvent::PageAcknowledged { .. }
+            | LogEvent::PageUnacknowledged { .. }
+            | LogEvent::Resolved { .. } => true,
+            LogEvent::Created { .. }
+            | LogEvent::ProfileFetched { .. }
+            | LogEvent::ProfileNotFound { .. }
+            | LogEvent::ProfileUnavailable { .. }
+            | LogEvent::Scored { .. }
+            | LogEvent::Rescored { .. }
+            | LogEvent::PriorityOverridden { .. }
+            | LogEvent::PriorityOverrideCleared { .. }
+            | LogEvent::Assigned { .. }
+            | LogEvent::Queued { .. }
+            | LogEvent::DirectoryUnavailable { .. }
+            | LogEvent::StatusChanged { .. }
+            | LogEvent::AgentReplied { .. }
+            | LogEvent::CustomerReplied
+            | LogEvent::SlaStarted { .. }
+            | LogEvent::SlaRebudgeted { .. }
+            | LogEvent::SlaPaused { .. }
+            | LogEvent::SlaResumed { .. }
+            | LogEvent::SlaStopped { .. }
+            | LogEvent::EffectQueued { .. }
+            | LogEvent::EffectDelivered { .. }
+            | LogEvent::EffectRetrying { .. }
+            | LogEvent::EffectDeadLettered { .. }
+            | LogEvent::NoRecipient { .. }
+            | LogEvent::Archived => false,
         }
     }
 }
@@ -617,6 +672,7 @@ impl fmt::Display for LogEvent {
                 trigger,
                 target,
                 cycle,
+                ..
             } => {
                 write!(f, "ladder level {level} fired on {}", trigger.as_str())?;
                 if let Some(t) = target {
@@ -685,6 +741,7 @@ impl fmt::Display for LogEvent {
                 "resolved ({}): {summary}",
                 root_cause.as_deref().unwrap_or("no root cause given")
             ),
+            LogEvent::Archived => f.write_str("archived under the retention policy"),
         }
     }
 }

@@ -493,6 +493,12 @@ pub struct Ticket {
     pub queue_reason: Option<crate::routing::NoEligibleAgent>,
     /// The earliest instant the engine must look at this ticket again (the due index key).
     pub next_check: Option<DateTime<Utc>>,
+    /// When retention archived it ([`crate::Engine::cleanup`]). An archived ticket is
+    /// resolved or closed, stays readable (reports and audits keep working) but has left
+    /// every working index: it is never due, counts toward no agent's load and takes no
+    /// more events. Its older log entries are pruned under the retention policy.
+    #[serde(default)]
+    pub archived_at: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version; the store increments it on every write.
     pub version: u64,
 }

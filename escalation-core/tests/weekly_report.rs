@@ -115,7 +115,9 @@ fn ticket(spec: &Spec) -> Ticket {
     t
 }
 
-fn fired(at: DateTime<Utc>, target: Target) -> LogEntry {
+/// A level fired on `t`; `facets` says whether the entry carries the ticket's category and
+/// tier (entries written before those fields existed do not: the report reads the ticket).
+fn fired(t: &Ticket, at: DateTime<Utc>, target: Target, facets: bool) -> LogEntry {
     LogEntry::engine(
         at,
         LogEvent::LevelFired {
@@ -123,6 +125,8 @@ fn fired(at: DateTime<Utc>, target: Target) -> LogEntry {
             trigger: Trigger::Breach,
             target: Some(target),
             cycle: 0,
+            category: facets.then_some(t.category),
+            customer_tier: facets.then_some(t.score.tier),
         },
     )
 }
@@ -287,9 +291,12 @@ async fn data_set() -> Arc<MemoryStore> {
     ];
     for (w, monday) in mondays.iter().enumerate() {
         for k in 0..=w {
+            // Old-style entries (no category or tier) in the first two weeks.
             api_log.push(fired(
+                &api,
                 *monday + TimeDelta::hours(k as i64),
                 Target::FirstResponse,
+                w >= 2,
             ));
         }
     }
@@ -323,14 +330,19 @@ async fn data_set() -> Arc<MemoryStore> {
         escalated: true,
     });
     let mut bill_log = vec![
-        fired(utc(2026, 11, 17, 15, 0), Target::Resolution),
-        fired(utc(2026, 11, 18, 15, 0), Target::Resolution),
+        fired(&bill, utc(2026, 11, 17, 15, 0), Target::Resolution, true),
+        fired(&bill, utc(2026, 11, 18, 15, 0), Target::Resolution, false),
         breached(utc(2026, 11, 18, 15, 0), Target::Resolution),
         breached(utc(2026, 11, 26, 15, 0), Target::Resolution),
         stopped(utc(2026, 11, 28, 15, 0), Target::Resolution, true),
     ];
     for k in 0..4 {
-        bill_log.push(fired(utc(2026, 11, 24, 15, k), Target::Resolution));
+        bill_log.push(fired(
+            &bill,
+            utc(2026, 11, 24, 15, k),
+            Target::Resolution,
+            true,
+        ));
     }
     insert(&store, bill, bill_log).await;
     store
@@ -597,7 +609,7 @@ async fn a_week_with_a_dst_change() {
     });
     let log = vec![
         created(&t),
-        fired(utc(2026, 11, 2, 4, 30), Target::Resolution),
+        fired(&t, utc(2026, 11, 2, 4, 30), Target::Resolution, true),
         // 11-02 05:00Z is Monday 00:00 EST: the next week.
         breached(utc(2026, 11, 2, 5, 0), Target::Resolution),
     ];

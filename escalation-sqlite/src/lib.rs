@@ -41,8 +41,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use escalation_core::effect::Effect;
 use escalation_core::ports::{
-    ClaimDue, Claimed, ClaimedEffect, Commit, EffectOutcome, Fence, Inserted, StoreCapabilities,
-    TicketStore,
+    ClaimDue, Claimed, ClaimedEffect, CleanupBatch, CleanupQuery, Commit, EffectOutcome,
+    EventKinds, Fence, Inserted, StoreCapabilities, TicketStore,
 };
 use escalation_core::task::EscalationTask;
 use escalation_core::{AgentId, LogEntry, Result, TenantId, Ticket, TicketId, TicketRef};
@@ -400,6 +400,19 @@ impl TicketStore for SqliteStore {
             .await
     }
 
+    async fn log_range_of(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        kinds: EventKinds,
+    ) -> Result<Vec<(TicketId, LogEntry)>> {
+        let tenant = tenant.clone();
+        self.worker
+            .call(move |conn| read_tx(conn, |tx| ops::log_range_of(tx, &tenant, from, to, kinds)))
+            .await
+    }
+
     async fn resolved_between(
         &self,
         tenant: &TenantId,
@@ -424,6 +437,19 @@ impl TicketStore for SqliteStore {
         let agents: Vec<AgentId> = agents.iter().map(|a| (*a).clone()).collect();
         self.worker
             .call(move |conn| read_tx(conn, |tx| ops::agent_loads(tx, &tenant, &agents)))
+            .await
+    }
+
+    async fn cleanup(&self, tenant: &TenantId, query: &CleanupQuery) -> Result<CleanupBatch> {
+        let (tenant, query) = (tenant.clone(), query.clone());
+        self.worker
+            .call(move |conn| {
+                if query.dry_run {
+                    read_tx(conn, |tx| ops::cleanup(tx, &tenant, &query))
+                } else {
+                    write_tx(conn, |tx| ops::cleanup(tx, &tenant, &query))
+                }
+            })
             .await
     }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use escalation_core::effect::{Delivery, Effect, EffectKind, EffectState};
 use escalation_core::ports::{
-    ClaimDue, Claimed, ClaimedEffect, Commit, EffectOutcome, Fence, Inserted,
+    ClaimDue, Claimed, ClaimedEffect, CleanupBatch, CleanupQuery, Commit, EffectOutcome,
+    EventKinds, Fence, Inserted,
 };
 use escalation_core::task::EscalationTask;
 use escalation_core::{AgentId, Error, LogEntry, TenantId, Ticket, TicketId, TicketRef};
@@ -179,10 +180,16 @@ fn append_log(tx: &Transaction<'_>, id: i64, tenant: &str, log: &[LogEntry]) -> 
         return Ok(());
     }
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO log_rows (ticket, tenant, at, body) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO log_rows (ticket, tenant, at, body, kinds) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for run in log.chunk_by(|a, b| a.at == b.at) {
-        stmt.execute(params![id, tenant, nanos(run[0].at), to_stored(run)?])?;
+        stmt.execute(params![
+            id,
+            tenant,
+            nanos(run[0].at),
+            to_stored(run)?,
+            EventKinds::mask_of(run.iter().map(|e| &e.event))
+        ])?;
     }
     Ok(())
 }
@@ -253,8 +260,8 @@ pub(crate) struct EncodedInsert {
     /// The commit, its ticket at version 1.
     commit: Commit,
     ticket_doc: Vec<u8>,
-    /// `(at, JSON array)` per run of log entries with the same instant, encoded.
-    log_rows: Vec<(i64, Vec<u8>)>,
+    /// `(at, JSON array, kinds mask)` per run of log entries with the same instant.
+    log_rows: Vec<(i64, Vec<u8>, i64)>,
 }
 
 /// Encodes a commit for [`insert_encoded`].
@@ -264,7 +271,13 @@ pub(crate) fn encode_insert(mut commit: Commit) -> R<EncodedInsert> {
     let log_rows = commit
         .log
         .chunk_by(|a, b| a.at == b.at)
-        .map(|run| Ok((nanos(run[0].at), to_stored(run)?)))
+        .map(|run| {
+            Ok((
+                nanos(run[0].at),
+                to_stored(run)?,
+                EventKinds::mask_of(run.iter().map(|e| &e.event)),
+            ))
+        })
         .collect::<R<_>>()?;
     Ok(EncodedInsert {
         commit,
@@ -324,8 +337,8 @@ pub(crate) fn insert_encoded(tx: &Transaction<'_>, encoded: &EncodedInsert) -> R
         .prepare_cached(
             "INSERT INTO tickets
                  (id, tenant, version, intake_key, status, is_open, assignee, due, body,
-                  resolved_at)
-             VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                  resolved_at, archived_at)
+             VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             id,
@@ -336,7 +349,8 @@ pub(crate) fn insert_encoded(tx: &Transaction<'_>, encoded: &EncodedInsert) -> R
             ticket.assignee.as_ref().map(AgentId::as_str),
             ticket.next_check.map(nanos),
             &encoded.ticket_doc,
-            ticket.resolved_at.map(nanos)
+            ticket.resolved_at.map(nanos),
+            ticket.archived_at.map(nanos)
         ]);
     match inserted {
         Ok(_) => {}
@@ -353,10 +367,10 @@ pub(crate) fn insert_encoded(tx: &Transaction<'_>, encoded: &EncodedInsert) -> R
     }
     if !encoded.log_rows.is_empty() {
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO log_rows (ticket, tenant, at, body) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO log_rows (ticket, tenant, at, body, kinds) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        for (at, body) in &encoded.log_rows {
-            stmt.execute(params![id, tenant, at, body])?;
+        for (at, body, kinds) in &encoded.log_rows {
+            stmt.execute(params![id, tenant, at, body, kinds])?;
         }
     }
     Ok(None)
@@ -418,7 +432,7 @@ pub(crate) fn update(tx: &Transaction<'_>, commit: &Commit, fence: Option<Fence>
     tx.prepare_cached(
         "UPDATE tickets SET version = ?2, status = ?3, is_open = ?4, assignee = ?5, due = ?6,
              lease_token = NULL, lease_until = NULL, lease_holder = NULL, body = ?7,
-             resolved_at = ?8
+             resolved_at = ?8, archived_at = ?9
          WHERE id = ?1",
     )?
     .execute(params![
@@ -429,7 +443,8 @@ pub(crate) fn update(tx: &Transaction<'_>, commit: &Commit, fence: Option<Fence>
         ticket.assignee.as_ref().map(AgentId::as_str),
         ticket.next_check.map(nanos),
         to_stored(&ticket)?,
-        ticket.resolved_at.map(nanos)
+        ticket.resolved_at.map(nanos),
+        ticket.archived_at.map(nanos)
     ])?;
     append_log(tx, id, key.tenant.as_str(), &commit.log)?;
     Ok(ticket.version)
@@ -816,14 +831,26 @@ pub(crate) fn log_range(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> R<Vec<(TicketId, LogEntry)>> {
+    log_range_of(tx, tenant, from, to, EventKinds::ALL)
+}
+
+pub(crate) fn log_range_of(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    kinds: EventKinds,
+) -> R<Vec<(TicketId, LogEntry)>> {
     let rows: Vec<(i64, Stored)> = tx
         .prepare_cached(
-            "SELECT ticket, body FROM log_rows WHERE tenant = ?1 AND at >= ?2 AND at < ?3
+            "SELECT ticket, body FROM log_rows
+             WHERE tenant = ?1 AND at >= ?2 AND at < ?3 AND (kinds & ?4) != 0
              ORDER BY at, ticket, seq",
         )?
-        .query_map(params![tenant.as_str(), nanos(from), nanos(to)], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
+        .query_map(
+            params![tenant.as_str(), nanos(from), nanos(to), kinds.as_i64()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(rows.len() * 2);
     for (id, body) in &rows {
@@ -831,6 +858,7 @@ pub(crate) fn log_range(
         out.extend(
             from_stored::<Vec<LogEntry>>(body)?
                 .into_iter()
+                .filter(|e| kinds.contains(&e.event))
                 .map(|e| (id, e)),
         );
     }
@@ -904,4 +932,154 @@ pub(crate) fn agent_loads(
             Ok(u32::try_from(n).unwrap_or(u32::MAX))
         })
         .collect()
+}
+
+// ---- retention ----
+
+/// One batch of retention cleanup (see `TicketStore::cleanup`). The SQL only narrows the
+/// tickets down to those that may have work (drafts; resolved or closed tickets not yet
+/// archived and resolved before the cutoff, or with an open task; archived tickets with log
+/// rows before the cutoff); the rules themselves are `CleanupQuery`'s, applied to the
+/// decoded documents, so this store decides exactly as the memory store does.
+pub(crate) fn cleanup(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    query: &CleanupQuery,
+) -> R<CleanupBatch> {
+    let after = query.after.map(sql_id).transpose()?.unwrap_or(0);
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let log_before = nanos(query.log_before.max(query.escalation_log_before));
+    let candidates: Vec<(i64, Stored)> = tx
+        .prepare_cached(
+            "SELECT t.id, t.body FROM tickets t
+             WHERE t.tenant = ?1 AND t.id > ?2
+               AND t.status IN ('draft', 'resolved', 'closed') AND (
+                 t.status = 'draft'
+                 OR (t.status IN ('resolved', 'closed') AND t.archived_at IS NULL
+                     AND t.resolved_at IS NOT NULL AND t.resolved_at < ?3)
+                 OR (t.status IN ('resolved', 'closed') AND EXISTS (
+                     SELECT 1 FROM tasks k WHERE k.ticket = t.id AND k.tenant = t.tenant
+                       AND json_extract(k.body, '$.status') = 'open'))
+                 OR (t.archived_at IS NOT NULL AND EXISTS (
+                     SELECT 1 FROM log_rows l WHERE l.ticket = t.id AND l.at < ?4)))
+             ORDER BY t.id LIMIT ?5",
+        )?
+        .query_map(
+            params![
+                tenant.as_str(),
+                after,
+                nanos(query.archive_before),
+                log_before,
+                limit
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .collect::<Result<_, _>>()?;
+    let mut out = CleanupBatch::default();
+    if candidates.len() == query.limit {
+        out.next = candidates
+            .last()
+            .map(|(id, _)| ticket_id(*id))
+            .transpose()?;
+    }
+    for (id, body) in candidates {
+        let mut ticket: Ticket = from_stored(&body)?;
+        if query.deletes_draft(&ticket) {
+            out.deleted_drafts.push(ticket.id);
+            if !query.dry_run {
+                delete_ticket(tx, id)?;
+            }
+            continue;
+        }
+        let tasks: Vec<Arc<str>> = self::tasks(tx, tenant, Some(ticket.id))?
+            .into_iter()
+            .filter(|t| query.deletes_task(&ticket, t))
+            .map(|t| t.id)
+            .collect();
+        if !query.dry_run {
+            let mut delete = tx.prepare_cached("DELETE FROM tasks WHERE id = ?1")?;
+            for t in &tasks {
+                delete.execute([&**t])?;
+            }
+        }
+        out.deleted_tasks.extend(tasks);
+        if query.prunes_log_of(&ticket) {
+            out.pruned_log_entries += prune_log(tx, id, log_before, query)?;
+        }
+        if query.archives(&ticket) {
+            out.archived.push(ticket.id);
+            if !query.dry_run {
+                ticket.archived_at = Some(query.now);
+                ticket.next_check = None;
+                ticket.version += 1;
+                tx.prepare_cached(
+                    "UPDATE tickets SET version = ?2, due = NULL, lease_token = NULL,
+                         lease_until = NULL, lease_holder = NULL, body = ?3, archived_at = ?4
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    id,
+                    sql_u64(ticket.version, "version")?,
+                    to_stored(&ticket)?,
+                    nanos(query.now)
+                ])?;
+                append_log(
+                    tx,
+                    id,
+                    tenant.as_str(),
+                    std::slice::from_ref(&query.archived_entry()),
+                )?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Prunes (or, in a dry run, counts) the log entries of ticket `id` that `query` prunes,
+/// among its rows before `before`: a row keeps the entries that remain (rewritten), and goes
+/// when none remain. Returns the number of entries pruned.
+fn prune_log(tx: &Transaction<'_>, id: i64, before: i64, query: &CleanupQuery) -> R<u64> {
+    let rows: Vec<(i64, Stored)> = tx
+        .prepare_cached("SELECT seq, body FROM log_rows WHERE ticket = ?1 AND at < ?2")?
+        .query_map(params![id, before], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut pruned = 0u64;
+    for (seq, body) in rows {
+        let entries: Vec<LogEntry> = from_stored(&body)?;
+        let before_len = entries.len();
+        let kept: Vec<LogEntry> = entries.into_iter().filter(|e| !query.prunes(e)).collect();
+        let gone = before_len - kept.len();
+        if gone == 0 {
+            continue;
+        }
+        pruned += gone as u64;
+        if query.dry_run {
+            continue;
+        }
+        if kept.is_empty() {
+            tx.prepare_cached("DELETE FROM log_rows WHERE seq = ?1")?
+                .execute([seq])?;
+        } else {
+            tx.prepare_cached("UPDATE log_rows SET body = ?2, kinds = ?3 WHERE seq = ?1")?
+                .execute(params![
+                    seq,
+                    to_stored(&kept)?,
+                    EventKinds::mask_of(kept.iter().map(|e| &e.event))
+                ])?;
+        }
+    }
+    Ok(pruned)
+}
+
+/// Deletes ticket `id` with its log, effects and tasks.
+fn delete_ticket(tx: &Transaction<'_>, id: i64) -> R<()> {
+    for sql in [
+        "DELETE FROM log_rows WHERE ticket = ?1",
+        "DELETE FROM effects WHERE ticket = ?1",
+        "DELETE FROM tasks WHERE ticket = ?1",
+        "DELETE FROM tickets WHERE id = ?1",
+    ] {
+        tx.prepare_cached(sql)?.execute([id])?;
+    }
+    Ok(())
 }

@@ -10,6 +10,8 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_compact_documents.sql")),
     (3, include_str!("../migrations/0003_resolved_at.sql")),
+    (4, include_str!("../migrations/0004_cleanup.sql")),
+    (5, include_str!("../migrations/0005_log_kinds.sql")),
 ];
 
 /// Sets the pragmas: busy timeout, WAL, `synchronous=FULL`. Foreign keys are

@@ -8,10 +8,12 @@
 //! (`workflow.rs`); the dispatcher ([`Engine::dispatch`]) delivers the outbox; [`Engine::run`]
 //! loops over both. [`Engine::explain`] says why each deadline is where it is.
 
+mod cleanup;
 mod dispatch;
 mod explain;
 mod workflow;
 
+pub use cleanup::CleanupReport;
 pub use dispatch::DispatchReport;
 pub use explain::{Explanation, TargetExplanation};
 
@@ -387,6 +389,7 @@ impl Engine {
             route_retry_at: None,
             queue_reason: None,
             next_check: None,
+            archived_at: None,
             version: 0,
         };
         if let Some(p) = new.priority_override {
@@ -461,6 +464,9 @@ impl Engine {
     /// before the change happens first.
     async fn begin_change(&self, key: &TicketRef) -> Result<(Ticket, DateTime<Utc>, Change)> {
         let mut ticket = self.inner.store.get(key).await?;
+        if ticket.archived_at.is_some() {
+            return Err(Error::invalid("ticket", key, "the ticket is archived"));
+        }
         let now = self.inner.clock.now();
         let mut change = Change::default();
         self.evaluate(&mut ticket, now, &mut change).await;

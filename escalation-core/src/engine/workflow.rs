@@ -422,6 +422,8 @@ impl Engine {
                     trigger: occasion.trigger,
                     target: occasion.target,
                     cycle: occasion.cycle,
+                    category: Some(t.category),
+                    customer_tier: Some(t.score.tier),
                 },
             );
             for action in &level.actions {

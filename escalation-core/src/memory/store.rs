@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::log::LogEntry;
 use crate::model::{AgentId, TenantId, Ticket, TicketId, TicketRef};
 use crate::ports::{
-    ClaimDue, Claimed, ClaimedEffect, Commit, EffectOutcome, Fence, Inserted, StoreCapabilities,
-    TicketStore,
+    ClaimDue, Claimed, ClaimedEffect, CleanupBatch, CleanupQuery, Commit, EffectOutcome, Fence,
+    Inserted, StoreCapabilities, TicketStore,
 };
 use crate::task::EscalationTask;
 
@@ -44,11 +44,13 @@ struct State {
 /// would touch a fresh page of a huge, sparse allocation on almost every insert; appending
 /// to a vector touches memory in order. Ids from [`TicketStore::next_id`] are dense, so
 /// ticket `n` sits at position `n − 1` and needs no index; only ids that break the sequence
-/// go through the `sparse` map.
+/// go through the `sparse` map. A deleted row (a draft retention removed) leaves an empty
+/// slot, so the positions of the others do not move.
 #[derive(Debug, Default)]
 struct Rows {
-    rows: Vec<Row>,
+    rows: Vec<Option<Row>>,
     sparse: FxHashMap<TicketId, usize>,
+    live: usize,
 }
 
 impl Rows {
@@ -56,42 +58,56 @@ impl Rows {
         Rows {
             rows: Vec::with_capacity(n),
             sparse: FxHashMap::default(),
+            live: 0,
         }
     }
 
     fn position(&self, id: &TicketId) -> Option<usize> {
         let dense = usize::try_from(id.0).ok()?.checked_sub(1)?;
         match self.rows.get(dense) {
-            Some(row) if row.ticket.id == *id => Some(dense),
+            Some(Some(row)) if row.ticket.id == *id => Some(dense),
             _ => self.sparse.get(id).copied(),
         }
     }
 
     fn get(&self, id: &TicketId) -> Option<&Row> {
-        self.position(id).and_then(|i| self.rows.get(i))
+        self.position(id)
+            .and_then(|i| self.rows.get(i))
+            .and_then(Option::as_ref)
     }
 
     fn get_mut(&mut self, id: &TicketId) -> Option<&mut Row> {
-        self.position(id).and_then(|i| self.rows.get_mut(i))
+        self.position(id)
+            .and_then(|i| self.rows.get_mut(i))
+            .and_then(Option::as_mut)
     }
 
     fn contains_key(&self, id: &TicketId) -> bool {
-        self.position(id).is_some()
+        self.get(id).is_some()
     }
 
     fn insert(&mut self, id: TicketId, row: Row) {
         if usize::try_from(id.0).ok() != Some(self.rows.len() + 1) {
             self.sparse.insert(id, self.rows.len());
         }
-        self.rows.push(row);
+        self.rows.push(Some(row));
+        self.live += 1;
+    }
+
+    fn remove(&mut self, id: &TicketId) -> Option<Row> {
+        let i = self.position(id)?;
+        let row = self.rows.get_mut(i).and_then(Option::take)?;
+        self.sparse.remove(id);
+        self.live -= 1;
+        Some(row)
     }
 
     fn len(&self) -> usize {
-        self.rows.len()
+        self.live
     }
 
     fn values(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter()
+        self.rows.iter().flatten()
     }
 }
 
@@ -166,6 +182,37 @@ fn not_found(key: &TicketRef) -> Error {
 }
 
 impl State {
+    /// Removes a ticket with everything that hangs off it: due entry, load, intake key,
+    /// effects and tasks.
+    fn delete_ticket(&mut self, id: &TicketId) {
+        let Some(row) = self.rows.remove(id) else {
+            return;
+        };
+        if let Some(at) = row.due_at {
+            self.due.remove(&(at, *id));
+        }
+        self.add_load(&row.ticket, -1);
+        if let Some(k) = &row.ticket.intake_key {
+            self.intake_keys
+                .remove(&(row.ticket.tenant.clone(), k.clone()));
+        }
+        for key in &row.effects {
+            if let Some(e) = self.effects.remove(key)
+                && let Some(at) = e.due_at
+            {
+                self.effects_due.remove(&(at, key.clone()));
+            }
+        }
+        let tasks = &mut self.tasks;
+        self.task_order.retain(|k| match tasks.get(k) {
+            Some(t) if t.ticket == *id => {
+                tasks.remove(k);
+                false
+            }
+            _ => true,
+        });
+    }
+
     fn row(&self, key: &TicketRef) -> Result<&Row> {
         match self.rows.get(&key.id) {
             Some(row) if row.ticket.tenant == key.tenant => Ok(row),
@@ -685,5 +732,84 @@ impl TicketStore for MemoryStore {
             .iter()
             .map(|a| loads.get(*a).copied().unwrap_or(0))
             .collect())
+    }
+
+    async fn cleanup(&self, tenant: &TenantId, query: &CleanupQuery) -> Result<CleanupBatch> {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let mut ids: Vec<TicketId> = st
+            .rows
+            .values()
+            .filter(|r| &r.ticket.tenant == tenant && query.after.is_none_or(|a| r.ticket.id > a))
+            .map(|r| r.ticket.id)
+            .collect();
+        ids.sort_unstable();
+        let mut out = CleanupBatch::default();
+        let looked_at = ids.len().min(query.limit);
+        if ids.len() > query.limit {
+            out.next = ids.get(looked_at.saturating_sub(1)).copied();
+        }
+        for id in ids.into_iter().take(looked_at) {
+            if st
+                .rows
+                .get(&id)
+                .is_some_and(|r| query.deletes_draft(&r.ticket))
+            {
+                out.deleted_drafts.push(id);
+                if !query.dry_run {
+                    st.delete_ticket(&id);
+                }
+                continue;
+            }
+            let Some(row) = st.rows.get(&id) else {
+                continue;
+            };
+            let tasks: Vec<Arc<str>> = st
+                .task_order
+                .iter()
+                .filter_map(|k| st.tasks.get(k))
+                .filter(|t| t.ticket == id && &t.tenant == tenant)
+                .filter(|t| query.deletes_task(&row.ticket, t))
+                .map(|t| t.id.clone())
+                .collect();
+            let archive = query.archives(&row.ticket);
+            let prune = if query.prunes_log_of(&row.ticket) {
+                row.log.iter().filter(|e| query.prunes(e)).count()
+            } else {
+                0
+            };
+            if archive {
+                out.archived.push(id);
+            }
+            out.pruned_log_entries += prune as u64;
+            if query.dry_run {
+                out.deleted_tasks.extend(tasks);
+                continue;
+            }
+            if !tasks.is_empty() {
+                st.task_order.retain(|k| !tasks.contains(k));
+                for k in &tasks {
+                    st.tasks.remove(k);
+                }
+            }
+            out.deleted_tasks.extend(tasks);
+            let Some(row) = st.rows.get_mut(&id) else {
+                continue;
+            };
+            if prune > 0 {
+                row.log.retain(|e| !query.prunes(e));
+            }
+            if archive {
+                row.ticket.archived_at = Some(query.now);
+                row.ticket.next_check = None;
+                row.ticket.version += 1;
+                row.lease = None;
+                row.log.push(query.archived_entry());
+                if let Some(at) = row.due_at.take() {
+                    st.due.remove(&(at, id));
+                }
+            }
+        }
+        Ok(out)
     }
 }

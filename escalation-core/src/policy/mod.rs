@@ -18,6 +18,7 @@ use crate::error::{Error, PolicyProblem, Result};
 use crate::ladder::{Action, LadderLevel, Trigger, default_ladder};
 use crate::model::{CustomerTier, Impact, Priority, Status, SupportTier};
 use crate::sla::{SlaPolicy, Target};
+use crate::span::Span;
 use crate::templates::{TemplatePolicy, Templates};
 
 /// The whole policy document. Every field has a default, so an empty document is valid.
@@ -47,6 +48,41 @@ pub struct Policy {
     pub root_causes: Vec<String>,
     /// How effects are delivered.
     pub dispatch: DispatchPolicy,
+    /// How long resolved tickets, drafts and log entries are kept ([`crate::Engine::cleanup`]).
+    pub retention: RetentionPolicy,
+}
+
+/// The retention policy (`[retention]`), applied per tenant by [`crate::Engine::cleanup`].
+/// Spans are wall-clock time (`"90d"`), not business time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RetentionPolicy {
+    /// Resolved and closed tickets resolved longer ago than this are archived.
+    pub archive_resolved_after: Span,
+    /// Drafts never submitted, created longer ago than this, are deleted; so are
+    /// escalation tasks still open (never taken up) on resolved or closed tickets.
+    pub delete_drafts_after: Span,
+    /// Log entries of archived tickets older than this are deleted, except escalation
+    /// entries ([`crate::LogEvent::is_escalation`]).
+    pub log_after: Span,
+    /// Escalation log entries of archived tickets older than this are deleted; at least
+    /// `log_after`.
+    pub escalation_log_after: Span,
+    /// Tickets handled per store transaction (1 to 10,000), so cleanup never holds the
+    /// store's lock for long.
+    pub batch: usize,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        RetentionPolicy {
+            archive_resolved_after: Span::hours(90 * 24),
+            delete_drafts_after: Span::hours(30 * 24),
+            log_after: Span::hours(365 * 24),
+            escalation_log_after: Span::hours(730 * 24),
+            batch: 500,
+        }
+    }
 }
 
 /// Per recipient kind, the calendar whose open hours a notification waits for
@@ -130,6 +166,7 @@ impl Default for Policy {
             templates: TemplatePolicy::default(),
             root_causes: default_root_causes(),
             dispatch: DispatchPolicy::default(),
+            retention: RetentionPolicy::default(),
         }
     }
 }
@@ -690,6 +727,41 @@ impl Policy {
         range("idle_seconds", d.idle_seconds, 1, 86_400);
     }
 
+    fn check_retention(&self, problems: &mut Vec<PolicyProblem>) {
+        let r = &self.retention;
+        let mut report = |field: &str, message: String| {
+            problems.push(PolicyProblem {
+                path: format!("retention.{field}"),
+                message,
+            })
+        };
+        for (field, span) in [
+            ("archive_resolved_after", r.archive_resolved_after),
+            ("delete_drafts_after", r.delete_drafts_after),
+            ("log_after", r.log_after),
+            ("escalation_log_after", r.escalation_log_after),
+        ] {
+            if span.is_zero() {
+                report(field, "must be longer than 0s, got 0s".to_owned());
+            }
+        }
+        if r.escalation_log_after < r.log_after {
+            report(
+                "escalation_log_after",
+                format!(
+                    "must not be shorter than retention.log_after ({}), got {}",
+                    r.log_after, r.escalation_log_after
+                ),
+            );
+        }
+        if !(1..=10_000).contains(&r.batch) {
+            report(
+                "batch",
+                format!("must be between 1 and 10000, got {}", r.batch),
+            );
+        }
+    }
+
     fn check_calendars(&self, problems: &mut Vec<PolicyProblem>) {
         for (name, spec) in &self.calendars {
             if name == ALWAYS_CALENDAR {
@@ -740,6 +812,7 @@ impl Policy {
         self.check_sla(problems);
         self.check_ladder(problems);
         self.check_delivery(problems);
+        self.check_retention(problems);
         let mut report = |path: &str, message: String| {
             problems.push(PolicyProblem {
                 path: path.to_owned(),
@@ -948,6 +1021,36 @@ mod tests {
         assert!(text.contains("Mars/Olympus"), "{text}");
         assert!(text.contains("calendars.support.hours.mon[0]"), "{text}");
         assert!(text.contains("25:00"), "{text}");
+    }
+
+    #[test]
+    fn retention_loads_spans_and_names_bad_fields() {
+        let p = Policy::from_toml_str(
+            r#"
+            [retention]
+            archive_resolved_after = "60d"
+            batch = 50
+            "#,
+        )
+        .unwrap();
+        assert_eq!(p.retention.archive_resolved_after, Span::hours(60 * 24));
+        assert_eq!(p.retention.batch, 50);
+        assert_eq!(p.retention.log_after, Span::hours(365 * 24));
+        let err = Policy::from_toml_str(
+            r#"
+            [retention]
+            log_after = "400d"
+            escalation_log_after = "100d"
+            delete_drafts_after = "0s"
+            batch = 0
+            "#,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("retention.escalation_log_after"), "{text}");
+        assert!(text.contains("retention.delete_drafts_after"), "{text}");
+        assert!(text.contains("retention.batch"), "{text}");
+        assert!(!text.contains("retention.log_after:"), "{text}");
     }
 
     #[test]

@@ -5,9 +5,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::effect::{Delivery, Effect};
 use crate::error::Result;
-use crate::log::LogEntry;
-use crate::model::{AgentId, TenantId, Ticket, TicketId, TicketRef};
-use crate::task::EscalationTask;
+use crate::log::{LogEntry, LogEvent};
+use crate::model::{AgentId, Status, TenantId, Ticket, TicketId, TicketRef};
+use crate::task::{EscalationTask, TaskStatus};
 
 /// What a store can do; the engine adapts to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,6 +124,93 @@ pub struct Claimed {
     pub token: u64,
     /// When the lease ends.
     pub until: DateTime<Utc>,
+}
+
+/// One batch of retention cleanup ([`TicketStore::cleanup`]): the cutoffs, where the
+/// previous batch stopped, and whether to write.
+///
+/// The rules are the methods of this type, so every store selects exactly the same things
+/// (and a dry run exactly what a real run removes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanupQuery {
+    /// Resolved and closed tickets, not yet archived, resolved before this are archived
+    /// (a ticket closed without ever being resolved has no resolution instant and is kept).
+    pub archive_before: DateTime<Utc>,
+    /// Drafts created before this are deleted, and so are open escalation tasks created
+    /// before this on resolved or closed tickets.
+    pub drafts_before: DateTime<Utc>,
+    /// Log entries of archived tickets before this are pruned, unless they are escalation
+    /// entries.
+    pub log_before: DateTime<Utc>,
+    /// Every log entry of an archived ticket before this is pruned; at or before
+    /// `log_before`.
+    pub escalation_log_before: DateTime<Utc>,
+    /// Only tickets with a larger id are looked at (the previous batch's
+    /// [`CleanupBatch::next`]).
+    pub after: Option<TicketId>,
+    /// At most this many tickets are looked at.
+    pub limit: usize,
+    /// The cleaner's clock: the archive instant and the time of the `Archived` log entry.
+    pub now: DateTime<Utc>,
+    /// Select only: report what a real run would do and write nothing.
+    pub dry_run: bool,
+}
+
+impl CleanupQuery {
+    /// Whether `ticket` is archived by this cleanup.
+    pub fn archives(&self, ticket: &Ticket) -> bool {
+        matches!(ticket.status, Status::Resolved | Status::Closed)
+            && ticket.archived_at.is_none()
+            && ticket
+                .resolved_at
+                .is_some_and(|at| at < self.archive_before)
+    }
+
+    /// Whether `ticket` is a draft (never submitted) that this cleanup deletes, with its log,
+    /// effects and tasks.
+    pub fn deletes_draft(&self, ticket: &Ticket) -> bool {
+        ticket.status == Status::Draft && ticket.created_at < self.drafts_before
+    }
+
+    /// Whether `task` of `ticket` is deleted: still open (never taken up) on a resolved or
+    /// closed ticket, and created before `drafts_before`.
+    pub fn deletes_task(&self, ticket: &Ticket, task: &EscalationTask) -> bool {
+        matches!(ticket.status, Status::Resolved | Status::Closed)
+            && task.status == TaskStatus::Open
+            && task.created_at < self.drafts_before
+    }
+
+    /// Whether the log of `ticket` is pruned: it is archived, or archived by this cleanup.
+    pub fn prunes_log_of(&self, ticket: &Ticket) -> bool {
+        ticket.archived_at.is_some() || self.archives(ticket)
+    }
+
+    /// Whether `entry` of a ticket whose log is pruned goes: older than
+    /// `escalation_log_before`, or older than `log_before` and not an escalation entry.
+    pub fn prunes(&self, entry: &LogEntry) -> bool {
+        entry.at < self.escalation_log_before
+            || (entry.at < self.log_before && !entry.event.is_escalation())
+    }
+
+    /// The entry an archive appends to the ticket's log.
+    pub fn archived_entry(&self) -> LogEntry {
+        LogEntry::engine(self.now, crate::log::LogEvent::Archived)
+    }
+}
+
+/// What one batch of cleanup did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CleanupBatch {
+    /// Tickets archived, in id order.
+    pub archived: Vec<TicketId>,
+    /// Drafts deleted, in id order.
+    pub deleted_drafts: Vec<TicketId>,
+    /// Escalation tasks deleted, by ticket id then creation order.
+    pub deleted_tasks: Vec<Arc<str>>,
+    /// Log entries pruned.
+    pub pruned_log_entries: u64,
+    /// Where the next batch starts ([`CleanupQuery::after`]); `None` when no ticket is left.
+    pub next: Option<TicketId>,
 }
 
 /// Tickets, their logs, and the due index.
@@ -267,6 +354,25 @@ pub trait TicketStore: Send + Sync + 'static {
         to: DateTime<Utc>,
     ) -> Result<Vec<(TicketId, LogEntry)>>;
 
+    /// Log entries of `tenant` with `from <= at < to` whose event is one of `kinds`, in time
+    /// order: [`TicketStore::log_range`] filtered. The default filters `log_range`; a store
+    /// that knows the kinds of its rows reads only the rows that hold one (the reports read
+    /// weeks of log for a handful of kinds).
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when the store fails.
+    async fn log_range_of(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        kinds: EventKinds,
+    ) -> Result<Vec<(TicketId, LogEntry)>> {
+        let mut all = self.log_range(tenant, from, to).await?;
+        all.retain(|(_, e)| kinds.contains(&e.event));
+        Ok(all)
+    }
+
     /// The tickets of `tenant` resolved in `[from, to)` (by [`Ticket::resolved_at`], the
     /// last resolution; closed tickets included), in `(resolved_at, id)` order. For the
     /// resolution metrics and the weekly report.
@@ -303,4 +409,109 @@ pub trait TicketStore: Send + Sync + 'static {
     /// # Errors
     /// [`crate::Error::Storage`] when the store fails.
     async fn agent_loads(&self, tenant: &TenantId, agents: &[&AgentId]) -> Result<Vec<u32>>;
+
+    /// Runs one batch of retention cleanup in `tenant`, in one transaction: looks at up to
+    /// `query.limit` tickets with an id above `query.after`, in id order, and applies the
+    /// rules of [`CleanupQuery`] to each:
+    ///
+    /// - a draft it deletes goes with its log, effects, tasks and intake key;
+    /// - a ticket it archives gets `archived_at = now`, a new version, no next check (it
+    ///   leaves the due index) and an `Archived` log entry;
+    /// - the tasks it deletes go;
+    /// - the log entries it prunes go (on SQLite, a log row keeps only its remaining
+    ///   entries, and goes when none remain).
+    ///
+    /// With `query.dry_run` it writes nothing and reports the same. A ticket under a lease is
+    /// archived all the same: the version moves on, so the lease holder's write is refused.
+    /// Running it again changes nothing more (idempotent). The default reports
+    /// `NotSupported`.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotSupported`] when the store has no cleanup;
+    /// [`crate::Error::Storage`] when the store fails (then nothing of the batch is written).
+    async fn cleanup(&self, tenant: &TenantId, query: &CleanupQuery) -> Result<CleanupBatch> {
+        let _ = (tenant, query);
+        Err(crate::Error::NotSupported("retention cleanup"))
+    }
+}
+
+/// A set of log event kinds, named as [`LogEvent::name`] names them; a 64-bit mask a store
+/// may keep next to its log rows. Kinds this version does not list share one "other" bit,
+/// which every set contains, so a filter never drops an event it cannot name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EventKinds(u64);
+
+impl EventKinds {
+    /// Bit positions: index in this list; anything else is [`EventKinds::OTHER`].
+    const NAMES: [&'static str; 34] = [
+        "created",
+        "profile_fetched",
+        "profile_not_found",
+        "profile_unavailable",
+        "scored",
+        "rescored",
+        "priority_overridden",
+        "priority_override_cleared",
+        "assigned",
+        "queued",
+        "directory_unavailable",
+        "status_changed",
+        "agent_replied",
+        "customer_replied",
+        "sla_started",
+        "sla_rebudgeted",
+        "sla_paused",
+        "sla_resumed",
+        "sla_stopped",
+        "sla_warning",
+        "sla_breached",
+        "level_fired",
+        "task_created",
+        "effect_queued",
+        "effect_delivered",
+        "effect_retrying",
+        "effect_dead_lettered",
+        "no_recipient",
+        "moved_to_tier",
+        "priority_raised",
+        "page_repeated",
+        "page_acknowledged",
+        "page_unacknowledged",
+        "resolved",
+    ];
+    const OTHER: u64 = 1 << 63;
+
+    /// Every kind.
+    pub const ALL: EventKinds = EventKinds(u64::MAX);
+
+    fn bit_of(name: &str) -> u64 {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map_or(Self::OTHER, |i| 1 << i)
+    }
+
+    /// The kinds named (by [`LogEvent::name`]); an unknown name adds nothing but the
+    /// "other" bit every set has.
+    pub fn of(names: &[&str]) -> EventKinds {
+        EventKinds(names.iter().fold(Self::OTHER, |m, n| m | Self::bit_of(n)))
+    }
+
+    /// The mask of the kinds of `events` (what a store keeps next to a log row).
+    pub fn mask_of<'e>(events: impl IntoIterator<Item = &'e LogEvent>) -> i64 {
+        let m = events
+            .into_iter()
+            .fold(0u64, |m, e| m | Self::bit_of(e.name()));
+        i64::from_ne_bytes(m.to_ne_bytes())
+    }
+
+    /// The set as a signed 64-bit mask (as SQL stores integers).
+    pub fn as_i64(self) -> i64 {
+        i64::from_ne_bytes(self.0.to_ne_bytes())
+    }
+
+    /// Whether `event` is of one of the kinds.
+    pub fn contains(self, event: &LogEvent) -> bool {
+        self.0 & Self::bit_of(event.name()) != 0
+    }
 }

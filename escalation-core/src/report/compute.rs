@@ -16,6 +16,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::log::LogEvent;
 use crate::model::{TenantId, Ticket, TicketId};
+use crate::ports::EventKinds;
 use crate::sla::Target;
 
 /// How the weekly report is cut and what it flags.
@@ -296,7 +297,33 @@ impl Engine {
         }
         let (history_from, _) = weeks[0].bounds(tz)?;
         let store = self.store();
-        let log = store.log_range(tenant, history_from, to).await?;
+        // Earlier weeks: only escalations and breaches count; this week: more kinds.
+        let mut log = store
+            .log_range_of(
+                tenant,
+                history_from,
+                from,
+                EventKinds::of(&["level_fired", "sla_breached"]),
+            )
+            .await?;
+        log.extend(
+            store
+                .log_range_of(
+                    tenant,
+                    from,
+                    to,
+                    EventKinds::of(&[
+                        "created",
+                        "level_fired",
+                        "sla_breached",
+                        "sla_warning",
+                        "sla_stopped",
+                        "page_acknowledged",
+                        "page_repeated",
+                    ]),
+                )
+                .await?,
+        );
 
         // Bucket the log by week (index into `weeks`).
         let mut starts = Vec::with_capacity(weeks.len());
@@ -306,10 +333,21 @@ impl Engine {
         let week_of = |at: DateTime<Utc>| starts.partition_point(|s| *s <= at).saturating_sub(1);
         let this = weeks.len() - 1;
 
-        // The tickets whose escalations are counted: their category and customer tier.
-        let escalated_ids: BTreeSet<TicketId> = log
+        // The tickets to read: those whose escalations lack their category and tier in the
+        // log (entries written before the log carried them), and those with page activity
+        // this week (their page states).
+        let unfaceted: BTreeSet<TicketId> = log
             .iter()
-            .filter(|(_, e)| matches!(e.event, LogEvent::LevelFired { .. }))
+            .filter(|(_, e)| {
+                matches!(
+                    e.event,
+                    LogEvent::LevelFired { category: None, .. }
+                        | LogEvent::LevelFired {
+                            customer_tier: None,
+                            ..
+                        }
+                )
+            })
             .map(|(id, _)| *id)
             .collect();
         let paged_ids: BTreeSet<TicketId> = log
@@ -325,7 +363,7 @@ impl Engine {
             })
             .map(|(id, _)| *id)
             .collect();
-        let wanted: Vec<TicketId> = escalated_ids.union(&paged_ids).copied().collect();
+        let wanted: Vec<TicketId> = unfaceted.union(&paged_ids).copied().collect();
         let touched: HashMap<TicketId, Ticket> = store
             .get_many(tenant, &wanted)
             .await?
@@ -366,14 +404,25 @@ impl Engine {
         for (id, entry) in &log {
             let w = week_of(entry.at);
             match &entry.event {
-                LogEvent::LevelFired { target, .. } => {
+                LogEvent::LevelFired {
+                    target,
+                    category,
+                    customer_tier,
+                    ..
+                } => {
                     history[w].escalations += 1;
-                    if let Some(t) = touched.get(id) {
+                    // As the entry recorded them when it fired; else as the ticket is now.
+                    let ticket = touched.get(id);
+                    let category = category.or(ticket.map(|t| t.category));
+                    let tier = customer_tier.or(ticket.map(|t| t.score.tier));
+                    if let Some(c) = category {
                         by_category
-                            .entry(t.category.to_string())
+                            .entry(c.to_string())
                             .or_insert_with(|| vec![0; weeks.len()])[w] += 1;
+                    }
+                    if let Some(tier) = tier {
                         by_tier
-                            .entry(t.score.tier.to_string())
+                            .entry(tier.to_string())
                             .or_insert_with(|| vec![0; weeks.len()])[w] += 1;
                     }
                     if w == this {

@@ -175,6 +175,7 @@ macro_rules! __store_conformance {
             tasks_created_listed_and_replaced,
             log_range_is_half_open_and_time_ordered,
             report_queries_resolved_between_and_get_many,
+            retention_cleanup,
         }
     };
 }
@@ -366,6 +367,7 @@ pub fn sample_ticket(tenant: &TenantId, id: TicketId) -> Ticket {
         route_retry_at: None,
         queue_reason: None,
         next_check: None,
+        archived_at: None,
         version: 0,
     }
 }
@@ -635,6 +637,8 @@ async fn insert_then_get_round_trips_every_field(store: Arc<dyn TicketStore>) {
                 trigger: Trigger::Breach,
                 target: Some(Target::NextResponse),
                 cycle: 2,
+                category: Some(Symbol::intern("billing")),
+                customer_tier: None,
             },
         ),
         LogEntry {
@@ -2321,4 +2325,286 @@ async fn report_queries_resolved_between_and_get_many(store: Arc<dyn TicketStore
         vec![open.id, a.id],
         "in the order asked; unknown and foreign ids skipped"
     );
+}
+
+// --- retention -------------------------------------------------------------------------------
+
+async fn retention_cleanup(store: Arc<dyn TicketStore>) {
+    cleanup_scenario(store, 2).await;
+}
+
+/// The retention scenario on a fixed data set, with cleanup batches of `batch` tickets:
+/// a dry run lists exactly what the real run then does, a second run does nothing,
+/// escalation entries inside their retention survive, young drafts and submitted tickets
+/// are kept. Every batch size gives the same result.
+pub async fn cleanup_scenario(store: Arc<dyn TicketStore>, batch: usize) {
+    use crate::clock::ManualClock;
+    use crate::engine::{CleanupReport, Engine};
+    use crate::policy::{Policy, RetentionPolicy};
+
+    let day = |d: i64| TimeDelta::days(d);
+    let now = at(0) + day(1_000);
+    let ago = |d: i64| now - day(d);
+    let acme = TenantId::new("acme");
+    let other = TenantId::new("other");
+    let entry = |at: DateTime<Utc>, event: LogEvent| LogEntry::engine(at, event);
+    let created = |draft: bool| LogEvent::Created {
+        channel: Channel::Email,
+        category: Symbol::intern("billing"),
+        impact: Impact::Bug,
+        draft,
+    };
+    let breached = |at: DateTime<Utc>| LogEvent::SlaBreached {
+        target: Target::Resolution,
+        cycle: 0,
+        deadline: at,
+    };
+    let task = |id: &str, tenant: &TenantId, created_at: DateTime<Utc>, status: TaskStatus| {
+        EscalationTask {
+            id: Arc::from(id),
+            tenant: tenant.clone(),
+            ticket: TicketId(0),
+            level: Arc::from("manager"),
+            target: Some(Target::Resolution),
+            reason: Arc::from("breached"),
+            created_at,
+            status,
+            assignee: None,
+            closed_at: None,
+        }
+    };
+    let mut ids = Vec::new();
+    let mut seed = async |tenant: &TenantId,
+                          status: Status,
+                          created_at: DateTime<Utc>,
+                          resolved_at: Option<DateTime<Utc>>,
+                          log: Vec<LogEntry>,
+                          tasks: Vec<EscalationTask>| {
+        let id = store.next_id().await.unwrap();
+        let mut t = sample_ticket(tenant, id);
+        t.status = status;
+        t.created_at = created_at;
+        t.received_at = created_at;
+        t.resolved_at = resolved_at;
+        t.next_check = Some(now + day(1));
+        let mut commit = Commit::new(t, log, created_at);
+        commit.tasks = tasks;
+        store.insert(commit).await.unwrap();
+        ids.push(id);
+        id
+    };
+    // 1: resolved 100 days ago: archived; its log pruned down to what retention keeps.
+    let resolved_old = seed(
+        &acme,
+        Status::Resolved,
+        ago(900),
+        Some(ago(100)),
+        vec![
+            entry(ago(800), created(false)),
+            entry(
+                ago(800),
+                LogEvent::TaskCreated {
+                    task: Arc::from("t-old"),
+                },
+            ),
+            entry(ago(400), LogEvent::AgentReplied { first: true }),
+            entry(ago(400), breached(ago(400))),
+            entry(
+                ago(100),
+                LogEvent::StatusChanged {
+                    from: Status::InProgress,
+                    to: Status::Resolved,
+                    reason: None,
+                },
+            ),
+        ],
+        vec![
+            task("acme-open-old", &acme, ago(100), TaskStatus::Open),
+            task("acme-closed", &acme, ago(100), TaskStatus::Closed),
+        ],
+    )
+    .await;
+    // 2: closed, resolved 95 days ago: archived, nothing to prune.
+    let closed_old = seed(
+        &acme,
+        Status::Closed,
+        ago(120),
+        Some(ago(95)),
+        vec![entry(ago(120), created(false))],
+        vec![],
+    )
+    .await;
+    // 3: resolved 10 days ago: kept; its open task of 40 days goes, the 5-day one stays.
+    let resolved_young = seed(
+        &acme,
+        Status::Resolved,
+        ago(60),
+        Some(ago(10)),
+        vec![entry(ago(60), created(false))],
+        vec![
+            task("acme-open-40", &acme, ago(40), TaskStatus::Open),
+            task("acme-open-5", &acme, ago(5), TaskStatus::Open),
+        ],
+    )
+    .await;
+    // 4: a draft of 40 days: deleted. 5: a draft of 10 days: kept.
+    let draft_old = seed(
+        &acme,
+        Status::Draft,
+        ago(40),
+        None,
+        vec![entry(ago(40), created(true))],
+        vec![],
+    )
+    .await;
+    let draft_young = seed(
+        &acme,
+        Status::Draft,
+        ago(10),
+        None,
+        vec![entry(ago(10), created(true))],
+        vec![],
+    )
+    .await;
+    // 6: submitted and still open, very old: never touched, nor its open task.
+    let open_old = seed(
+        &acme,
+        Status::New,
+        ago(900),
+        None,
+        vec![
+            entry(ago(900), created(false)),
+            entry(ago(800), breached(ago(800))),
+        ],
+        vec![task("acme-open-on-open", &acme, ago(800), TaskStatus::Open)],
+    )
+    .await;
+    // 7: closed without ever being resolved: no resolution instant, kept.
+    let closed_unresolved = seed(
+        &acme,
+        Status::Closed,
+        ago(500),
+        None,
+        vec![entry(ago(500), created(false))],
+        vec![],
+    )
+    .await;
+    // Another tenant's old draft is not acme's to clean.
+    let foreign_draft = seed(
+        &other,
+        Status::Draft,
+        ago(400),
+        None,
+        vec![entry(ago(400), created(true))],
+        vec![],
+    )
+    .await;
+
+    let clock = Arc::new(ManualClock::new(now));
+    let policy = Policy {
+        retention: RetentionPolicy {
+            batch,
+            ..RetentionPolicy::default()
+        },
+        ..Policy::default()
+    };
+    let engine = Engine::builder()
+        .store(store.clone())
+        .clock(clock)
+        .policy(policy)
+        .build()
+        .unwrap();
+
+    let expected = CleanupReport {
+        dry_run: true,
+        archived: vec![resolved_old, closed_old],
+        deleted_drafts: vec![draft_old],
+        deleted_tasks: vec![Arc::from("acme-open-old"), Arc::from("acme-open-40")],
+        // Ticket 1: created and task_created (older than the escalation retention) and
+        // agent_replied (older than the log retention).
+        pruned_log_entries: 3,
+    };
+    let dry = engine.cleanup(&acme, true).await.unwrap();
+    assert_eq!(dry, expected, "dry run with batch {batch}");
+    // The dry run wrote nothing.
+    let key = |id: TicketId| TicketRef::new(acme.clone(), id);
+    assert_eq!(store.log(&key(resolved_old)).await.unwrap().len(), 5);
+    assert!(store.get(&key(draft_old)).await.is_ok());
+    assert!(
+        store
+            .get(&key(resolved_old))
+            .await
+            .unwrap()
+            .archived_at
+            .is_none()
+    );
+    assert_eq!(store.tasks(&acme, None).await.unwrap().len(), 5);
+
+    let real = engine.cleanup(&acme, false).await.unwrap();
+    assert_eq!(
+        real,
+        CleanupReport {
+            dry_run: false,
+            ..dry.clone()
+        },
+        "the real run does what the dry run listed (batch {batch})"
+    );
+
+    // Archived: still readable, out of the due index, with its `Archived` entry.
+    for id in [resolved_old, closed_old] {
+        let t = store.get(&key(id)).await.unwrap();
+        assert_eq!(t.archived_at, Some(now));
+        assert_eq!(t.next_check, None);
+        let log = store.log(&key(id)).await.unwrap();
+        assert_eq!(log.last().map(|e| &e.event), Some(&LogEvent::Archived));
+    }
+    let log = store.log(&key(resolved_old)).await.unwrap();
+    let names: Vec<&str> = log.iter().map(|e| e.event.name()).collect();
+    assert_eq!(names, ["sla_breached", "status_changed", "archived"]);
+    assert_eq!(log[0].at, ago(400));
+    // Not archived, not deleted, not pruned.
+    for id in [resolved_young, draft_young, open_old, closed_unresolved] {
+        let t = store.get(&key(id)).await.unwrap();
+        assert_eq!(t.archived_at, None, "ticket {id}");
+    }
+    assert_eq!(store.log(&key(open_old)).await.unwrap().len(), 2);
+    assert_eq!(
+        store.get(&key(draft_old)).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert!(
+        store
+            .get(&TicketRef::new(other.clone(), foreign_draft))
+            .await
+            .is_ok()
+    );
+    let tasks: Vec<String> = store
+        .tasks(&acme, None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id.to_string())
+        .collect();
+    assert_eq!(tasks, ["acme-closed", "acme-open-5", "acme-open-on-open"]);
+    // The sweep never sees an archived ticket.
+    let due = store
+        .claim_due(&ClaimDue {
+            now: now + day(2),
+            limit: 100,
+            lease_for: TimeDelta::seconds(60),
+            holder: Arc::from("test"),
+        })
+        .await
+        .unwrap();
+    let due: Vec<TicketId> = due.iter().map(|c| c.ticket.id).collect();
+    assert!(
+        !due.contains(&resolved_old) && !due.contains(&closed_old),
+        "{due:?}"
+    );
+
+    // Idempotent: a second run at the same instant, dry or real, finds nothing.
+    let again = engine.cleanup(&acme, false).await.unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    assert!(engine.cleanup(&acme, true).await.unwrap().is_empty());
+    let _ = ids;
 }
