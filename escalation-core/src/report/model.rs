@@ -107,7 +107,7 @@ impl Dimension {
 pub struct ArtGroup {
     /// The dimension.
     pub dimension: Dimension,
-    /// The value (`billing`, `gold`, `P1`, a team id, `email`, ...).
+    /// The value (`billing`, `premium`, `critical`, a team id, `email`, ...).
     pub key: String,
     /// The figures.
     pub art: ArtSplit,
@@ -139,9 +139,11 @@ pub struct Totals {
     pub escalations: u64,
     /// SLA breaches in the week.
     pub breaches: u64,
-    /// SLA clocks that ended in the week (stopped, or breached), the breach rate's base.
+    /// SLA clocks stopped in the week (met or missed): the breach rate's base.
     pub clocks_ended: u64,
-    /// `breaches / clocks_ended` (0 when no clock ended).
+    /// The share of `clocks_ended` that had missed their deadline (0 when no clock ended).
+    /// Not `breaches / clocks_ended`: a breach is counted in the week it happens, the clock
+    /// in the week it stops.
     pub breach_rate: f64,
 }
 
@@ -150,7 +152,7 @@ pub struct Totals {
 pub struct TargetRow {
     /// `first_response`, `next_response` or `resolution`.
     pub target: String,
-    /// Clocks of this target that ended in the week (met or breached).
+    /// Clocks of this target stopped in the week (met or missed).
     pub clocks_ended: u64,
     /// Warnings raised.
     pub warnings: u64,
@@ -158,7 +160,7 @@ pub struct TargetRow {
     pub breaches: u64,
     /// Escalation levels fired by this target's clocks.
     pub escalations: u64,
-    /// `breaches / clocks_ended` (0 when none ended).
+    /// The share of `clocks_ended` that had missed their deadline (0 when none ended).
     pub breach_rate: f64,
 }
 
@@ -238,7 +240,7 @@ pub struct SlowTicket {
     pub subject: String,
     /// Its category.
     pub category: String,
-    /// Its priority at resolution (`P1`..`P4`).
+    /// Its priority at resolution (`critical`, `high`, `normal` or `low`).
     pub priority: String,
     /// Resolution time in business seconds.
     pub business_seconds: i64,
