@@ -461,6 +461,10 @@ impl SlaClock {
     }
 
     /// The earliest instant this clock needs attention: its next warning or its deadline.
+    ///
+    /// Only two warnings can be the next one: the smallest unfired share of the budget (the
+    /// calendar's `add` never goes back as the amount grows) and the longest unfired lead
+    /// time (likewise for `subtract`), so at most two calendar operations are made.
     pub fn next_instant(
         &self,
         calendar: &BusinessCalendar,
@@ -469,13 +473,42 @@ impl SlaClock {
         if !self.is_running() || self.breached_at.is_some() {
             return None;
         }
+        let unfired = |i: usize| self.warned & (1 << i) == 0;
+        let budget = self.budget.delta();
+        let share = (0..rules.percent.len())
+            .filter(|i| unfired(*i))
+            .min_by_key(|i| rules.percent[*i]);
+        let lead = (0..rules.before.len())
+            .map(|j| (j + rules.percent.len(), rules.before[j].delta()))
+            .filter(|(i, lead)| unfired(*i) && *lead < budget)
+            .max_by_key(|(_, lead)| *lead)
+            .map(|(i, _)| i);
         let mut next = self.deadline;
-        for i in 0..rules.len() {
+        for i in share.into_iter().chain(lead) {
             if let Some(at) = self.warning_at(calendar, rules, i) {
                 next = Some(next.map_or(at, |n| n.min(at)));
             }
         }
         next
+    }
+
+    /// Whether warning `index` of `rules` may be due at `now`, decided without the calendar:
+    /// a share-of-budget warning falls no earlier than its business time after the clock
+    /// started running counted as wall-clock time (business time never runs faster than the
+    /// wall clock). Lead-time warnings have no such bound and always may be due.
+    pub fn warning_may_be_due(
+        &self,
+        rules: &WarningRules,
+        index: usize,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let (Some(since), Some(p)) = (self.running_since, rules.percent.get(index)) else {
+            return true;
+        };
+        let at = self.budget.delta() * i32::from(*p) / 100 - self.consumed;
+        since
+            .checked_add_signed(at)
+            .is_none_or(|earliest| earliest <= now)
     }
 }
 
@@ -521,6 +554,58 @@ mod tests {
         c.resume(&cal, at("2026-11-30T10:00:00Z")).unwrap();
         assert_eq!(c.deadline, Some(at("2026-11-30T13:00:00Z")));
         assert_eq!(c.pauses.len(), 1);
+    }
+
+    /// `next_instant` (at most two calendar operations) equals the earliest of the deadline
+    /// and every unfired warning, and `warning_may_be_due` never rules out a due warning,
+    /// for every combination of fired warnings, over starts across nights and a weekend.
+    #[test]
+    fn next_instant_is_the_earliest_warning_or_deadline() {
+        let cal = nine_to_five();
+        let rules = WarningRules {
+            percent: vec![90, 50, 75],
+            before: vec![Span::minutes(30), Span::hours(2), Span::hours(9)],
+        };
+        let mut checked = 0;
+        for start_hour in [0, 8, 9, 13, 16, 17, 23, 60, 70] {
+            let start = at("2026-11-27T00:00:00Z") + TimeDelta::hours(start_hour);
+            for budget in [Span::hours(1), Span::hours(4), Span::hours(10)] {
+                let base = SlaClock::start(
+                    Target::Resolution,
+                    0,
+                    0,
+                    Priority::Normal,
+                    Arc::from("support"),
+                    &cal,
+                    budget,
+                    start,
+                )
+                .unwrap();
+                for warned in 0..(1u64 << rules.len()) {
+                    let mut c = base.clone();
+                    c.warned = warned;
+                    let brute = (0..rules.len())
+                        .filter_map(|i| c.warning_at(&cal, &rules, i))
+                        .chain(c.deadline)
+                        .min();
+                    assert_eq!(
+                        c.next_instant(&cal, &rules),
+                        brute,
+                        "start {start}, budget {budget:?}, warned {warned:b}"
+                    );
+                    for i in 0..rules.len() {
+                        for probe_hours in [0, 1, 3, 12, 50, 100] {
+                            let now = start + TimeDelta::hours(probe_hours);
+                            if c.warning_at(&cal, &rules, i).is_some_and(|w| w <= now) {
+                                assert!(c.warning_may_be_due(&rules, i, now));
+                            }
+                        }
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 9 * 3 * 64);
     }
 
     #[test]

@@ -267,6 +267,7 @@ impl Engine {
             // Warnings in the order they fall due, then the breach. Warnings a late look
             // finds overtaken by the breach are spent without firing: the breach says more.
             let mut ws: Vec<(DateTime<Utc>, usize)> = (0..warnings.len())
+                .filter(|i| clock.warning_may_be_due(warnings, *i, now))
                 .filter_map(|i| clock.warning_at(cal, warnings, i).map(|at| (at, i)))
                 .filter(|(at, _)| *at <= now)
                 .collect();
