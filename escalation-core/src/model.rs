@@ -459,24 +459,32 @@ pub struct Ticket {
     /// The computed score and its breakdown.
     pub score: Score,
     /// A priority set by hand, which wins over the score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_override: Option<PriorityOverride>,
     /// The customer profile the score used.
     pub profile: ProfileState,
     /// The agent who owns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<AgentId>,
     /// The team of the assignee, when assigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<TeamId>,
     /// The tier that owns it.
     pub support_tier: SupportTier,
     /// When an agent first replied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_response_at: Option<DateTime<Utc>>,
     /// When the customer last replied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_customer_reply_at: Option<DateTime<Utc>>,
     /// When it was last resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
     /// How it was resolved: summary and root cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<Resolution>,
     /// The policy version whose SLA budgets the clocks were started with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_version: Option<Arc<str>>,
     /// The SLA clocks, finished ones included (one per target and cycle).
     pub sla: Vec<crate::sla::SlaClock>,
@@ -485,19 +493,23 @@ pub struct Ticket {
     /// On-call pages raised for this ticket.
     pub pages: Vec<PageState>,
     /// The host's key for idempotent intake, if it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intake_key: Option<Arc<str>>,
     /// When a queued ticket is offered to the agents again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route_retry_at: Option<DateTime<Utc>>,
     /// Why the last assignment attempt failed, while the ticket waits in the queue; a retry
     /// that fails for the same reason is not logged again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_reason: Option<crate::routing::NoEligibleAgent>,
     /// The earliest instant the engine must look at this ticket again (the due index key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_check: Option<DateTime<Utc>>,
     /// When retention archived it ([`crate::Engine::cleanup`]). An archived ticket is
     /// resolved or closed, stays readable (reports and audits keep working) but has left
     /// every working index: it is never due, counts toward no agent's load and takes no
     /// more events. Its older log entries are pruned under the retention policy.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version; the store increments it on every write.
     pub version: u64,

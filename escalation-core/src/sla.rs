@@ -247,14 +247,18 @@ pub struct SlaClock {
     /// Business time used before `running_since`.
     pub consumed: TimeDelta,
     /// When it last started running; `None` while paused or stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running_since: Option<DateTime<Utc>>,
     /// The deadline while running: `add(running_since, budget − consumed)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DateTime<Utc>>,
     /// Paused stretches.
     pub pauses: Vec<Pause>,
     /// When it stopped (target met, ticket resolved, or cycle superseded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_at: Option<DateTime<Utc>>,
     /// When it breached: the deadline second itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breached_at: Option<DateTime<Utc>>,
     /// Bit `i` is set once warning `i` fired.
     pub warned: u64,
