@@ -173,25 +173,39 @@ pub(crate) fn next_id(tx: &Transaction<'_>) -> R<TicketId> {
     ticket_id(bump(tx, "ticket_id")?)
 }
 
-/// Appends a commit's log entries: one row per run of entries with the same `at` (usually
-/// one row per commit), each a JSON array.
-fn append_log(tx: &Transaction<'_>, id: i64, tenant: &str, log: &[LogEntry]) -> R<()> {
-    if log.is_empty() {
+/// A log row ready to insert: `(at, the run's entries as a stored JSON array, kinds mask)`.
+type LogRow = (i64, Vec<u8>, i64);
+
+/// Encodes a commit's log entries: one row per run of entries with the same `at` (usually
+/// one row per commit).
+fn encode_log(log: &[LogEntry]) -> R<Vec<LogRow>> {
+    log.chunk_by(|a, b| a.at == b.at)
+        .map(|run| {
+            Ok((
+                nanos(run[0].at),
+                to_stored(run)?,
+                EventKinds::mask_of(run.iter().map(|e| &e.event)),
+            ))
+        })
+        .collect()
+}
+
+fn insert_log_rows(tx: &Transaction<'_>, id: i64, tenant: &str, rows: &[LogRow]) -> R<()> {
+    if rows.is_empty() {
         return Ok(());
     }
     let mut stmt = tx.prepare_cached(
         "INSERT INTO log_rows (ticket, tenant, at, body, kinds) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    for run in log.chunk_by(|a, b| a.at == b.at) {
-        stmt.execute(params![
-            id,
-            tenant,
-            nanos(run[0].at),
-            to_stored(run)?,
-            EventKinds::mask_of(run.iter().map(|e| &e.event))
-        ])?;
+    for (at, body, kinds) in rows {
+        stmt.execute(params![id, tenant, at, body, kinds])?;
     }
     Ok(())
+}
+
+/// Appends a commit's log entries.
+fn append_log(tx: &Transaction<'_>, id: i64, tenant: &str, log: &[LogEntry]) -> R<()> {
+    insert_log_rows(tx, id, tenant, &encode_log(log)?)
 }
 
 /// Decodes log rows (JSON arrays) in order into entries.
@@ -260,25 +274,14 @@ pub(crate) struct EncodedInsert {
     /// The commit, its ticket at version 1.
     commit: Commit,
     ticket_doc: Vec<u8>,
-    /// `(at, JSON array, kinds mask)` per run of log entries with the same instant.
-    log_rows: Vec<(i64, Vec<u8>, i64)>,
+    log_rows: Vec<LogRow>,
 }
 
 /// Encodes a commit for [`insert_encoded`].
 pub(crate) fn encode_insert(mut commit: Commit) -> R<EncodedInsert> {
     commit.ticket.version = 1;
     let ticket_doc = to_stored(&commit.ticket)?;
-    let log_rows = commit
-        .log
-        .chunk_by(|a, b| a.at == b.at)
-        .map(|run| {
-            Ok((
-                nanos(run[0].at),
-                to_stored(run)?,
-                EventKinds::mask_of(run.iter().map(|e| &e.event)),
-            ))
-        })
-        .collect::<R<_>>()?;
+    let log_rows = encode_log(&commit.log)?;
     Ok(EncodedInsert {
         commit,
         ticket_doc,
@@ -365,14 +368,7 @@ pub(crate) fn insert_encoded(tx: &Transaction<'_>, encoded: &EncodedInsert) -> R
     if !commit.effects.is_empty() || !commit.tasks.is_empty() {
         add_outbox(tx, ticket.id, &commit.effects, &commit.tasks)?;
     }
-    if !encoded.log_rows.is_empty() {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO log_rows (ticket, tenant, at, body, kinds) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for (at, body, kinds) in &encoded.log_rows {
-            stmt.execute(params![id, tenant, at, body, kinds])?;
-        }
-    }
+    insert_log_rows(tx, id, tenant, &encoded.log_rows)?;
     Ok(None)
 }
 

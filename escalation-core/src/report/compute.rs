@@ -180,6 +180,31 @@ fn dimension_key(t: &Ticket, d: Dimension) -> String {
     }
 }
 
+/// ART of already-timed resolved tickets: overall and per dimension value.
+fn art_report(items: &[Resolved<'_>], from: DateTime<Utc>, to: DateTime<Utc>) -> ArtReport {
+    let all: Vec<&Resolved<'_>> = items.iter().collect();
+    let mut groups = Vec::new();
+    for d in Dimension::ALL {
+        let mut by: BTreeMap<String, Vec<&Resolved<'_>>> = BTreeMap::new();
+        for r in items {
+            by.entry(dimension_key(r.ticket, d)).or_default().push(r);
+        }
+        for (key, members) in by {
+            groups.push(ArtGroup {
+                dimension: d,
+                key,
+                art: art_split(&members),
+            });
+        }
+    }
+    ArtReport {
+        from,
+        to,
+        overall: art_split(&all),
+        groups,
+    }
+}
+
 impl Engine {
     /// Resolution time of one resolved ticket: business seconds on its resolution clock's
     /// calendar (the wall clock when it has none), and wall-clock seconds, both from creation
@@ -234,32 +259,7 @@ impl Engine {
             return Err(Error::invalid("from", from, "after `to`"));
         }
         let tickets = self.store().resolved_between(tenant, from, to).await?;
-        Ok(self.art_report(&tickets, from, to))
-    }
-
-    fn art_report(&self, tickets: &[Ticket], from: DateTime<Utc>, to: DateTime<Utc>) -> ArtReport {
-        let items = self.resolved_items(tickets);
-        let all: Vec<&Resolved<'_>> = items.iter().collect();
-        let mut groups = Vec::new();
-        for d in Dimension::ALL {
-            let mut by: BTreeMap<String, Vec<&Resolved<'_>>> = BTreeMap::new();
-            for r in &items {
-                by.entry(dimension_key(r.ticket, d)).or_default().push(r);
-            }
-            for (key, members) in by {
-                groups.push(ArtGroup {
-                    dimension: d,
-                    key,
-                    art: art_split(&members),
-                });
-            }
-        }
-        ArtReport {
-            from,
-            to,
-            overall: art_split(&all),
-            groups,
-        }
+        Ok(art_report(&self.resolved_items(&tickets), from, to))
     }
 
     /// The weekly escalation report of `tenant` for ISO week `week` (see [`WeeklyReport`]).
@@ -295,7 +295,12 @@ impl Engine {
             let oldest = weeks[0];
             weeks.insert(0, oldest.previous()?);
         }
-        let (history_from, _) = weeks[0].bounds(tz)?;
+        // Each week's start, oldest first: the log is bucketed by them.
+        let mut starts = Vec::with_capacity(weeks.len());
+        for w in &weeks {
+            starts.push(w.bounds(tz)?.0);
+        }
+        let history_from = starts[0];
         let store = self.store();
         // Earlier weeks: only escalations and breaches count; this week: more kinds.
         let mut log = store
@@ -326,10 +331,6 @@ impl Engine {
         );
 
         // Bucket the log by week (index into `weeks`).
-        let mut starts = Vec::with_capacity(weeks.len());
-        for w in &weeks {
-            starts.push(w.bounds(tz)?.0);
-        }
         let week_of = |at: DateTime<Utc>| starts.partition_point(|s| *s <= at).saturating_sub(1);
         let this = weeks.len() - 1;
 
@@ -471,8 +472,8 @@ impl Engine {
         // Resolved this week: ART, root causes, slowest.
         let resolved = store.resolved_between(tenant, from, to).await?;
         totals.resolved = resolved.len() as u64;
-        let art = self.art_report(&resolved, from, to);
         let items = self.resolved_items(&resolved);
+        let art = art_report(&items, from, to);
         let mut causes: BTreeMap<String, u64> = BTreeMap::new();
         for r in items.iter().filter(|r| r.escalated) {
             let cause = r

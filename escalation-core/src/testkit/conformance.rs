@@ -41,8 +41,8 @@ use crate::model::{
     Ticket, TicketId, TicketRef,
 };
 use crate::ports::{
-    ClaimDue, Claimed, ClaimedEffect, Commit, EffectOutcome, Fence, Inserted, Notification,
-    NotificationKind, Page, TicketStore,
+    ClaimDue, Claimed, ClaimedEffect, Commit, EffectOutcome, EventKinds, Fence, Inserted,
+    Notification, NotificationKind, Page, TicketStore,
 };
 use crate::routing::NoEligibleAgent;
 use crate::scoring::{Breakdown, Contribution, Score};
@@ -175,6 +175,7 @@ macro_rules! __store_conformance {
             tasks_created_listed_and_replaced,
             log_range_is_half_open_and_time_ordered,
             report_queries_resolved_between_and_get_many,
+            log_range_of_filters_by_event_kind,
             retention_cleanup,
         }
     };
@@ -2607,4 +2608,90 @@ pub async fn cleanup_scenario(store: Arc<dyn TicketStore>, batch: usize) {
     assert!(again.is_empty(), "{again:?}");
     assert!(engine.cleanup(&acme, true).await.unwrap().is_empty());
     let _ = ids;
+}
+
+async fn log_range_of_filters_by_event_kind(store: Arc<dyn TicketStore>) {
+    let breach = |s: i64| LogEntry {
+        at: at(s),
+        actor: Actor::Engine,
+        event: LogEvent::SlaBreached {
+            target: Target::Resolution,
+            cycle: 0,
+            deadline: at(s),
+        },
+    };
+    let t = fresh(&store, &acme()).await;
+    // One commit mixing kinds at one instant (one stored row where a store groups them),
+    // then one of a single kind.
+    let t = create(
+        &store,
+        Commit::new(
+            t.clone(),
+            vec![entry(10, "t@10"), breach(10), entry(10, "t@10b")],
+            at(10),
+        ),
+    )
+    .await;
+    store
+        .update(
+            Commit::new(t.clone(), vec![entry(20, "t@20")], at(20)),
+            None,
+        )
+        .await
+        .expect("update");
+    let g = fresh(&store, &globex()).await;
+    create(&store, Commit::new(g, vec![breach(15)], at(15))).await;
+
+    let of = |names: &'static [&'static str]| {
+        let store = store.clone();
+        async move {
+            store
+                .log_range_of(&acme(), at(0), at(100), EventKinds::of(names))
+                .await
+                .expect("log_range_of")
+        }
+    };
+    assert_eq!(
+        of(&["sla_breached"]).await,
+        vec![(t.id, breach(10))],
+        "only the kinds asked for, of the tenant only, out of a mixed commit"
+    );
+    let all = store
+        .log_range(&acme(), at(0), at(100))
+        .await
+        .expect("log_range");
+    assert_eq!(all.len(), 4);
+    assert_eq!(
+        of(&["sla_breached", "status_changed"]).await,
+        all,
+        "every kind present: the whole range, in order"
+    );
+    assert_eq!(
+        store
+            .log_range_of(&acme(), at(0), at(100), EventKinds::ALL)
+            .await
+            .expect("log_range_of"),
+        all
+    );
+    assert_eq!(
+        of(&["status_changed"]).await,
+        vec![
+            (t.id, entry(10, "t@10")),
+            (t.id, entry(10, "t@10b")),
+            (t.id, entry(20, "t@20")),
+        ]
+    );
+    assert_eq!(
+        of(&["level_fired"]).await,
+        Vec::new(),
+        "a kind no entry has"
+    );
+    assert_eq!(
+        store
+            .log_range_of(&acme(), at(11), at(100), EventKinds::of(&["sla_breached"]))
+            .await
+            .expect("log_range_of"),
+        Vec::new(),
+        "half-open range as log_range"
+    );
 }
