@@ -6,8 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use escalation_core::effect::{Delivery, Effect, EffectKind, EffectState};
 use escalation_core::ports::{
-    ClaimDue, Claimed, ClaimedEffect, CleanupBatch, CleanupQuery, Commit, EffectOutcome,
-    EventKinds, Fence, Inserted,
+    ClaimDue, Claimed, ClaimedEffect, CleanupBatch, CleanupQuery, Commit, Earliest, EffectOutcome,
+    EventKinds, Fence, Inserted, earliest_claimable,
 };
 use escalation_core::task::EscalationTask;
 use escalation_core::{AgentId, Error, LogEntry, TenantId, Ticket, TicketId, TicketRef};
@@ -595,40 +595,6 @@ pub(crate) fn claim_due(tx: &Transaction<'_>, request: &ClaimDue) -> R<Vec<Claim
     Ok(out)
 }
 
-/// Which row holds the earliest claimable instant, and how it is known.
-enum Earliest<K> {
-    /// The row's own due instant (`due` column nanos).
-    Due(K, i64),
-    /// The end of the lease on a row due earlier.
-    LeaseEnd(i64),
-}
-
-/// The earliest instant a claim could take one of the rows `(key, due, lease_until)`, read in
-/// ascending `due` order: a leased row is claimable when its lease ends. Stops at the first
-/// row due after the best instant found so far (usually the first unleased row).
-fn earliest_claimable<K>(
-    rows: impl Iterator<Item = rusqlite::Result<(K, i64, Option<i64>)>>,
-) -> R<Option<Earliest<K>>> {
-    let mut best: Option<Earliest<K>> = None;
-    let at = |e: &Earliest<K>| match e {
-        Earliest::Due(_, n) | Earliest::LeaseEnd(n) => *n,
-    };
-    for row in rows {
-        let (key, due, lease) = row?;
-        if best.as_ref().is_some_and(|b| due >= at(b)) {
-            break;
-        }
-        let candidate = match lease {
-            Some(end) if end > due => Earliest::LeaseEnd(end),
-            _ => Earliest::Due(key, due),
-        };
-        if best.as_ref().is_none_or(|b| at(&candidate) < at(b)) {
-            best = Some(candidate);
-        }
-    }
-    Ok(best)
-}
-
 /// `true` when `nanos` saturated (the instant lies outside 1677–2262).
 fn saturated(n: i64) -> bool {
     n == i64::MAX || n == i64::MIN
@@ -639,7 +605,7 @@ pub(crate) fn next_due(tx: &Transaction<'_>) -> R<Option<DateTime<Utc>>> {
         "SELECT id, due, lease_until FROM tickets WHERE due IS NOT NULL ORDER BY due, id",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
-    match earliest_claimable(rows)? {
+    match earliest_claimable(None, rows)?.0 {
         None => Ok(None),
         Some(Earliest::LeaseEnd(n)) => Ok(Some(instant(n))),
         Some(Earliest::Due(_, n)) if !saturated(n) => Ok(Some(instant(n))),
@@ -658,7 +624,7 @@ pub(crate) fn next_effect_due(tx: &Transaction<'_>) -> R<Option<DateTime<Utc>>> 
         "SELECT key, due, lease_until FROM effects WHERE due IS NOT NULL ORDER BY due, key",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
-    match earliest_claimable(rows)? {
+    match earliest_claimable(None, rows)?.0 {
         None => Ok(None),
         Some(Earliest::LeaseEnd(n)) => Ok(Some(instant(n))),
         Some(Earliest::Due(_, n)) if !saturated(n) => Ok(Some(instant(n))),

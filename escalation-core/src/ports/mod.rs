@@ -15,6 +15,6 @@ pub use notifier::{Notification, NotificationKind, Notifier};
 pub use pager::{Page, Pager};
 pub use profile::ProfileSource;
 pub use store::{
-    ClaimDue, Claimed, ClaimedEffect, CleanupBatch, CleanupQuery, Commit, EffectOutcome,
-    EventKinds, Fence, Inserted, StoreCapabilities, TicketStore,
+    ClaimDue, Claimed, ClaimedEffect, CleanupBatch, CleanupQuery, Commit, Earliest, EffectOutcome,
+    EventKinds, Fence, Inserted, StoreCapabilities, TicketStore, earliest_claimable,
 };

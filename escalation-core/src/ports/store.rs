@@ -435,6 +435,56 @@ pub trait TicketStore: Send + Sync + 'static {
     }
 }
 
+/// Which row holds the earliest claimable instant, and how it is known (see
+/// [`earliest_claimable`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Earliest<K> {
+    /// The row's own due instant (as the store's integer column holds it).
+    Due(K, i64),
+    /// The end of the lease on a row due earlier.
+    LeaseEnd(i64),
+}
+
+impl<K> Earliest<K> {
+    /// The instant, as the store's integer column holds it.
+    pub fn at(&self) -> i64 {
+        match self {
+            Earliest::Due(_, n) | Earliest::LeaseEnd(n) => *n,
+        }
+    }
+}
+
+/// For store adapters that keep instants as integers: the earliest instant a claim could take
+/// one of the rows `(key, due, lease_until)`, read in ascending `due` order. A leased row is
+/// claimable when its lease ends. Stops reading at the first row due after the best instant
+/// found so far (usually the first unleased row), so the store may stream the rows.
+///
+/// `best` is the best found in earlier pages (`None` at first). Returns the best found and
+/// whether the rows were read to their end without stopping: a store that reads in pages
+/// reads the next page only then, and passes the best on.
+///
+/// # Errors
+/// The first error the rows carry.
+pub fn earliest_claimable<K, E>(
+    mut best: Option<Earliest<K>>,
+    rows: impl IntoIterator<Item = std::result::Result<(K, i64, Option<i64>), E>>,
+) -> std::result::Result<(Option<Earliest<K>>, bool), E> {
+    for row in rows {
+        let (key, due, lease) = row?;
+        if best.as_ref().is_some_and(|b| due >= b.at()) {
+            return Ok((best, false));
+        }
+        let candidate = match lease {
+            Some(end) if end > due => Earliest::LeaseEnd(end),
+            _ => Earliest::Due(key, due),
+        };
+        if best.as_ref().is_none_or(|b| candidate.at() < b.at()) {
+            best = Some(candidate);
+        }
+    }
+    Ok((best, true))
+}
+
 /// A set of log event kinds, named as [`LogEvent::name`] names them; a 64-bit mask a store
 /// may keep next to its log rows. Kinds this version does not list share one "other" bit,
 /// which every set contains, so a filter never drops an event it cannot name.
