@@ -71,6 +71,28 @@ impl Fail {
         }
     }
 
+    /// Whether the connection is gone (rather than the transaction refused): the pool may
+    /// hold more connections like it.
+    pub(crate) fn connection_lost(&self) -> bool {
+        match self {
+            Fail::Core(_) => false,
+            Fail::Pool(_) => true,
+            Fail::Pg(e) => {
+                e.is_closed()
+                    || e.code().is_none_or(|code| {
+                        code.code().starts_with("08")
+                            || [
+                                SqlState::ADMIN_SHUTDOWN,
+                                SqlState::CRASH_SHUTDOWN,
+                                SqlState::CANNOT_CONNECT_NOW,
+                                SqlState::IDLE_SESSION_TIMEOUT,
+                            ]
+                            .contains(code)
+                    })
+            }
+        }
+    }
+
     /// The error the caller sees.
     pub(crate) fn into_error(self) -> Error {
         match self {

@@ -192,7 +192,7 @@ macro_rules! write {
             match out {
                 Err(f) if f.transient() && attempt < store.retries => {
                     attempt += 1;
-                    store.backoff(attempt).await;
+                    store.before_retry(&f, attempt).await;
                 }
                 other => break other.map_err(Fail::into_error),
             }
@@ -219,7 +219,7 @@ macro_rules! read {
                 match out {
                     Err(f) if f.transient() && attempt < store.retries => {
                         attempt += 1;
-                        store.backoff(attempt).await;
+                        store.before_retry(&f, attempt).await;
                     }
                     other => break other.map_err(Fail::into_error),
                 }
@@ -295,7 +295,7 @@ impl PostgresStore {
             match out {
                 Err(f) if f.transient() && attempt < store.retries => {
                     attempt += 1;
-                    store.backoff(attempt).await;
+                    store.before_retry(&f, attempt).await;
                 }
                 other => break other.map_err(Fail::into_error)?,
             }
@@ -386,8 +386,15 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// Waits before retry `attempt` (1-based): 10 ms doubling up to 1 s.
-    async fn backoff(&self, attempt: u32) {
+    /// Prepares retry `attempt` (1-based) after the transient failure `f`. A lost connection
+    /// usually means the others are lost too (a restarted server, a failover, a network
+    /// cut), and a pooled connection that died while idle is only found out when used: so
+    /// the idle connections are dropped, and the retry opens a fresh one. Then waits:
+    /// 10 ms doubling up to 1 s.
+    async fn before_retry(&self, f: &Fail, attempt: u32) {
+        if f.connection_lost() {
+            self.pool.retain(|_, _| false);
+        }
         let ms = 10u64.saturating_mul(1 << attempt.min(7)).min(1_000);
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }

@@ -84,6 +84,24 @@ pub(crate) async fn migrate(
         .await?;
     }
     if row_level_security {
+        let row = tx
+            .query_one(
+                "SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles
+                 WHERE rolname = current_user",
+                &[],
+            )
+            .await?;
+        let (role, bypasses): (String, bool) = (col(&row, 0)?, col(&row, 1)?);
+        if bypasses {
+            return Err(Fail::Core(Error::invalid(
+                "row_level_security",
+                true,
+                format!(
+                    "the role {role} is a superuser or has BYPASSRLS, so PostgreSQL would not \
+                     apply row-level security to it; connect as an ordinary role"
+                ),
+            )));
+        }
         enable_row_level_security(&tx).await?;
     }
     let row = tx

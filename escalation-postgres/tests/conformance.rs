@@ -21,7 +21,7 @@ async fn conformance() {
 #[allow(clippy::unwrap_used)]
 async fn conformance_with_row_level_security() {
     escalation_core::testkit::conformance::run_all(|| async {
-        let store = PostgresStore::connect_with(support::options("rls").row_level_security(true))
+        let store = PostgresStore::connect_with(support::rls_options("rls").await)
             .await
             .unwrap();
         assert!(store.row_level_security());

@@ -2009,6 +2009,75 @@ async fn tenant_scoping(store: Arc<dyn TicketStore>) {
             .expect("log_range"),
         vec![(b.id, entry(7, "b"))]
     );
+    assert_eq!(
+        store
+            .log_range_of(&globex(), at(0), at(1_000), EventKinds::ALL)
+            .await
+            .expect("log_range_of"),
+        vec![(b.id, entry(7, "b"))],
+        "log_range_of is per tenant"
+    );
+    assert_eq!(
+        store
+            .get_many(&globex(), &[a.id, b.id])
+            .await
+            .expect("get_many"),
+        vec![b.clone()],
+        "get_many skips another tenant's ticket"
+    );
+    // An effect claimed under its own tenant cannot be finished under another.
+    let claimed = store
+        .claim_effects(&claim(10, 10, 60))
+        .await
+        .expect("claim_effects");
+    assert_eq!(keys(&claimed), vec!["a-effect"]);
+    let mut foreign_outcome = outcome(
+        &claimed[0].effect,
+        claimed[0].token,
+        11,
+        Delivery::Delivered,
+        "foreign",
+    );
+    foreign_outcome.tenant = globex();
+    assert_kind(
+        store.finish_effect(foreign_outcome).await,
+        ErrorKind::NotFound,
+        "finish_effect under another tenant",
+    );
+    let effects = store.effects(&a.key()).await.expect("effects");
+    assert_eq!(
+        (effects[0].state, effects[0].attempts),
+        (EffectState::Pending, 0),
+        "the foreign outcome was not recorded"
+    );
+    assert_eq!(
+        store.log(&a.key()).await.expect("log"),
+        before.log,
+        "the foreign outcome wrote no log entry"
+    );
+    // A claimed ticket cannot be written under another tenant with the claim's fence.
+    let claimed = store
+        .claim_due(&claim(10, 10, 60))
+        .await
+        .expect("claim_due");
+    assert_eq!(ids(&claimed), vec![a.id]);
+    let mut fenced_hijack = claimed[0].ticket.clone();
+    fenced_hijack.tenant = globex();
+    assert_kind(
+        store
+            .update(
+                Commit::new(fenced_hijack, vec![entry(11, "x")], at(11)),
+                Some(fence(claimed[0].token, 11)),
+            )
+            .await,
+        ErrorKind::NotFound,
+        "fenced update under another tenant",
+    );
+    assert_eq!(
+        store.get(&a.key()).await.expect("get"),
+        a,
+        "the fenced foreign update wrote nothing"
+    );
 }
 
 async fn agent_loads_follow_writes(store: Arc<dyn TicketStore>) {

@@ -54,3 +54,96 @@ pub async fn raw_client() -> tokio_postgres::Client {
     });
     client
 }
+
+/// The ordinary (not superuser) role the row-level-security tests connect as, created on
+/// first use with the right to create schemas; PostgreSQL does not apply row-level security
+/// to superusers, and the cluster's own user is one.
+pub const APP_ROLE: &str = "escalation_app";
+
+/// The test database URL with `role` as the user.
+pub fn url_as(role: &str) -> String {
+    let url = url();
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{role}@{host}")
+}
+
+/// Creates [`APP_ROLE`] if missing (concurrent test processes may race; both outcomes of the
+/// race are fine).
+pub async fn ensure_app_role() {
+    let client = raw_client().await;
+    client
+        .batch_execute(&format!(
+            "DO $$ BEGIN
+                 CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS;
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+             END $$;
+             GRANT CREATE ON DATABASE {} TO {APP_ROLE};",
+            client
+                .query_one("SELECT current_database()::text", &[])
+                .await
+                .unwrap()
+                .get::<_, String>(0)
+        ))
+        .await
+        .unwrap();
+}
+
+/// Options for a store with row-level security, as [`APP_ROLE`], in a fresh schema.
+pub async fn rls_options(prefix: &str) -> PostgresOptions {
+    ensure_app_role().await;
+    PostgresOptions::new(url_as(APP_ROLE))
+        .schema(fresh_schema(prefix))
+        .pool_size(4)
+        .row_level_security(true)
+}
+
+/// What the store in `schema` holds, read straight from its tables with a raw client
+/// (documents are JSONB: a ticket per `tickets` row, an array of log entries per `log_rows`
+/// row, an effect per `effects` row).
+pub async fn read_contents(
+    client: &tokio_postgres::Client,
+    schema: &str,
+) -> escalation_core::testkit::process::Contents {
+    use escalation_core::effect::Effect;
+    use escalation_core::{LogEntry, Ticket};
+    use tokio_postgres::types::Json;
+
+    let tickets = client
+        .query(
+            &format!("SELECT body FROM {schema}.tickets ORDER BY id"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, Json<Ticket>>(0).0)
+        .collect();
+    let mut log: std::collections::HashMap<i64, Vec<LogEntry>> = Default::default();
+    for r in client
+        .query(
+            &format!("SELECT ticket, body FROM {schema}.log_rows ORDER BY seq"),
+            &[],
+        )
+        .await
+        .unwrap()
+    {
+        let entries = r.get::<_, Json<Vec<LogEntry>>>(1).0;
+        log.entry(r.get(0)).or_default().extend(entries);
+    }
+    let effects = client
+        .query(
+            &format!("SELECT body FROM {schema}.effects ORDER BY seq"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, Json<Effect>>(0).0)
+        .collect();
+    escalation_core::testkit::process::Contents {
+        tickets,
+        log,
+        effects,
+    }
+}
