@@ -8,3 +8,10 @@ pub use escalation_core::*;
 pub mod sqlite {
     pub use escalation_sqlite::*;
 }
+
+/// The PostgreSQL store (feature `postgres`, off by default), for many app instances sharing
+/// one database: `PostgresStore::connect(url)` or `PostgresStore::connect_with(options)`.
+#[cfg(feature = "postgres")]
+pub mod postgres {
+    pub use escalation_postgres::*;
+}
