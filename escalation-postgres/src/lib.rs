@@ -200,19 +200,23 @@ macro_rules! write {
     }};
 }
 
-/// Like `write!` for reads: without row-level security a read runs as plain statements on a
-/// pooled connection (no transaction to begin and commit).
-macro_rules! read {
-    ($store:expr, $scope:expr, |$c:ident| $body:expr) => {{
+/// Like `write!` for work that needs no transaction of its own: reads, and writes that are
+/// one statement (which commits on its own). Without row-level security it runs the body's
+/// statements straight on a pooled connection, saving the `BEGIN` and `COMMIT` round trips;
+/// with it, in a transaction (the tenant setting is transaction-local).
+macro_rules! single {
+    ($store:expr, $scope:expr, |$c:ident, $retry:ident| $body:expr) => {{
         let store: &PostgresStore = $store;
         if store.rls {
-            write!(store, $scope, |$c, retry| $body)
+            write!(store, $scope, |$c, $retry| $body)
         } else {
             let mut attempt = 0u32;
             loop {
                 let out: R<_> = async {
                     let client = store.pool.get().await?;
                     let $c = Conn::Client(&client);
+                    #[allow(unused_variables)]
+                    let $retry = attempt > 0;
                     Ok($body)
                 }
                 .await;
@@ -226,6 +230,13 @@ macro_rules! read {
             }
         }
     }};
+}
+
+/// `single!` for reads.
+macro_rules! read {
+    ($store:expr, $scope:expr, |$c:ident| $body:expr) => {
+        single!($store, $scope, |$c, retry| $body)
+    };
 }
 
 impl PostgresStore {
@@ -410,11 +421,16 @@ impl TicketStore for PostgresStore {
     }
 
     async fn next_id(&self) -> Result<TicketId> {
-        read!(self, Scope::None, |c| ops::next_id(&c).await?)
+        single!(self, Scope::None, |c, retry| ops::next_id(&c).await?)
     }
 
     async fn insert(&self, commit: Commit) -> Result<Inserted> {
         let tenant = commit.ticket.tenant.clone();
+        if ops::is_one_statement(&commit) {
+            return single!(self, Scope::Tenant(tenant.as_str()), |c, retry| {
+                ops::insert(&c, &commit, retry).await?
+            });
+        }
         write!(self, Scope::Tenant(tenant.as_str()), |c, retry| {
             ops::insert(&c, &commit, retry).await?
         })
@@ -435,33 +451,40 @@ impl TicketStore for PostgresStore {
 
     async fn update(&self, commit: Commit, fence: Option<Fence>) -> Result<u64> {
         let tenant = commit.ticket.tenant.clone();
+        if ops::is_one_statement(&commit) {
+            return single!(self, Scope::Tenant(tenant.as_str()), |c, retry| {
+                ops::update(&c, &commit, fence, retry).await?
+            });
+        }
         write!(self, Scope::Tenant(tenant.as_str()), |c, retry| {
             ops::update(&c, &commit, fence, retry).await?
         })
     }
 
     async fn update_many(&self, writes: Vec<(Commit, Option<Fence>)>) -> Result<Vec<Result<u64>>> {
-        // One transaction (one commit) for the whole group; each write runs under its own
-        // savepoint, so a refused one is rolled back alone.
+        // One transaction (one commit) for the whole group. No savepoints are needed: a
+        // write's first statement is its fenced UPDATE, and a refused one runs nothing else.
+        // Without row-level security the writes are pipelined (sent without waiting for each
+        // other's replies; they touch different tickets); with it they go one by one, each
+        // under its own tenant setting.
         write!(self, Scope::None, |c, retry| {
-            let mut out = Vec::with_capacity(writes.len());
-            for (commit, fence) in &writes {
-                self.scope(&c, Scope::Tenant(commit.ticket.tenant.as_str()))
-                    .await?;
-                c.execute("SAVEPOINT one_write", &[]).await?;
-                match ops::update(&c, commit, *fence, retry).await {
-                    Ok(version) => {
-                        c.execute("RELEASE SAVEPOINT one_write", &[]).await?;
-                        out.push(Ok(version));
-                    }
-                    Err(Fail::Core(e)) => {
-                        c.execute("ROLLBACK TO SAVEPOINT one_write", &[]).await?;
-                        out.push(Err(e));
-                    }
-                    Err(fail) => return Err(fail),
+            if self.rls {
+                let mut out = Vec::with_capacity(writes.len());
+                for (commit, fence) in &writes {
+                    self.scope(&c, Scope::Tenant(commit.ticket.tenant.as_str()))
+                        .await?;
+                    out.push(ops::update(&c, commit, *fence, retry).await);
                 }
+                ops::keep_refusals(out)?
+            } else {
+                let all = futures::future::join_all(
+                    writes
+                        .iter()
+                        .map(|(commit, fence)| ops::update(&c, commit, *fence, retry)),
+                )
+                .await;
+                ops::keep_refusals(all)?
             }
-            out
         })
     }
 
@@ -473,7 +496,7 @@ impl TicketStore for PostgresStore {
     }
 
     async fn claim_due(&self, request: &ClaimDue) -> Result<Vec<Claimed>> {
-        write!(self, Scope::AllTenants, |c, retry| ops::claim_due(
+        single!(self, Scope::AllTenants, |c, retry| ops::claim_due(
             &c, request
         )
         .await?)
@@ -484,7 +507,7 @@ impl TicketStore for PostgresStore {
     }
 
     async fn claim_effects(&self, request: &ClaimDue) -> Result<Vec<ClaimedEffect>> {
-        write!(self, Scope::AllTenants, |c, retry| ops::claim_effects(
+        single!(self, Scope::AllTenants, |c, retry| ops::claim_effects(
             &c, request
         )
         .await?)
@@ -521,7 +544,7 @@ impl TicketStore for PostgresStore {
 
     async fn put_task(&self, task: EscalationTask) -> Result<()> {
         let tenant = task.tenant.clone();
-        write!(self, Scope::Tenant(tenant.as_str()), |c, retry| {
+        single!(self, Scope::Tenant(tenant.as_str()), |c, retry| {
             ops::put_task(&c, &task).await?
         })
     }

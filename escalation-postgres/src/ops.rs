@@ -121,15 +121,24 @@ fn log_rows(log: &[LogEntry]) -> Vec<LogRow<'_>> {
         .collect()
 }
 
+/// A commit's log rows as statement parameters: instants, kinds masks, bodies.
+type LogArrays<'a> = (Vec<i64>, Vec<i64>, Vec<Json<&'a [LogEntry]>>);
+
+fn log_arrays(log: &[LogEntry]) -> LogArrays<'_> {
+    let rows = log_rows(log);
+    (
+        rows.iter().map(|r| r.at).collect(),
+        rows.iter().map(|r| r.kinds).collect(),
+        rows.iter().map(|r| Json(r.entries)).collect(),
+    )
+}
+
 /// Appends log entries to ticket `id` (one statement for all the rows).
 async fn append_log(c: &Conn<'_, '_>, id: i64, tenant: &str, log: &[LogEntry]) -> R<()> {
     if log.is_empty() {
         return Ok(());
     }
-    let rows = log_rows(log);
-    let at: Vec<i64> = rows.iter().map(|r| r.at).collect();
-    let kinds: Vec<i64> = rows.iter().map(|r| r.kinds).collect();
-    let bodies: Vec<Json<&[LogEntry]>> = rows.iter().map(|r| Json(r.entries)).collect();
+    let (at, kinds, bodies) = log_arrays(log);
     c.execute(
         "INSERT INTO log_rows (ticket, tenant, at, kinds, body)
          SELECT $1, $2, u.at, u.kinds, u.body
@@ -140,6 +149,38 @@ async fn append_log(c: &Conn<'_, '_>, id: i64, tenant: &str, log: &[LogEntry]) -
     )
     .await?;
     Ok(())
+}
+
+/// Whether `commit` is written by one statement (the ticket row and its log rows), which
+/// commits on its own without an explicit transaction: no effects, tasks or cancellations.
+pub(crate) fn is_one_statement(commit: &Commit) -> bool {
+    commit.effects.is_empty() && commit.tasks.is_empty() && commit.cancel_pages.is_empty()
+}
+
+/// The outcomes of a group of updates: a refusal (NotFound, Conflict, ...) is that write's
+/// outcome; any other failure fails the group (the transaction is lost), reported as the
+/// first transient failure if there is one (so the group is retried), else the first.
+pub(crate) fn keep_refusals(all: Vec<R<u64>>) -> R<Vec<escalation_core::Result<u64>>> {
+    let mut out = Vec::with_capacity(all.len());
+    let mut failed: Option<Fail> = None;
+    for r in all {
+        match r {
+            Ok(v) => out.push(Ok(v)),
+            Err(Fail::Core(e)) => out.push(Err(e)),
+            Err(f) => {
+                if failed
+                    .as_ref()
+                    .is_none_or(|first| !first.transient() && f.transient())
+                {
+                    failed = Some(f);
+                }
+            }
+        }
+    }
+    match failed {
+        Some(f) => Err(f),
+        None => Ok(out),
+    }
 }
 
 /// Adds effects (a key already present is left as it is) and tasks (likewise by id), both
@@ -225,9 +266,10 @@ pub(crate) async fn find_by_intake_key(
     .transpose()
 }
 
-/// Inserts a ticket row at version 1 unless its id or its intake key is taken, raising the
-/// id sequence past it; returns whether it was inserted.
-async fn insert_row(c: &Conn<'_, '_>, ticket: &Ticket) -> R<bool> {
+/// Inserts a ticket row at version 1 with its log rows, unless its id or its intake key is
+/// taken, raising the id sequence past it; one statement. Returns whether it was inserted.
+async fn insert_row(c: &Conn<'_, '_>, ticket: &Ticket, log: &[LogEntry]) -> R<bool> {
+    let (at, kinds, bodies) = log_arrays(log);
     let row = c
         .query_one(
             "WITH ins AS (
@@ -239,7 +281,13 @@ async fn insert_row(c: &Conn<'_, '_>, ticket: &Ticket) -> R<bool> {
              raised AS (
                  SELECT setval('ticket_ids', ins.id) FROM ins, ticket_ids s
                  WHERE ins.id >= CASE WHEN s.is_called THEN s.last_value + 1
-                                      ELSE s.last_value END)
+                                      ELSE s.last_value END),
+             logged AS (
+                 INSERT INTO log_rows (ticket, tenant, at, kinds, body)
+                 SELECT ins.id, $2, u.at, u.kinds, u.body
+                 FROM ins CROSS JOIN unnest($11::bigint[], $12::bigint[], $13::jsonb[])
+                     WITH ORDINALITY AS u(at, kinds, body, n)
+                 ORDER BY u.n)
              SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM raised)",
             &[
                 &sql_id(ticket.id)?,
@@ -252,6 +300,9 @@ async fn insert_row(c: &Conn<'_, '_>, ticket: &Ticket) -> R<bool> {
                 &ticket.resolved_at.map(nanos),
                 &ticket.archived_at.map(nanos),
                 &Json(ticket),
+                &at,
+                &kinds,
+                &bodies,
             ],
         )
         .await?;
@@ -294,11 +345,12 @@ async fn insert_refused(c: &Conn<'_, '_>, ticket: &Ticket, retry: bool) -> R<Ins
 pub(crate) async fn insert(c: &Conn<'_, '_>, commit: &Commit, retry: bool) -> R<Inserted> {
     let mut ticket = commit.ticket.clone();
     ticket.version = 1;
-    if !insert_row(c, &ticket).await? {
+    if !insert_row(c, &ticket, &commit.log).await? {
         return insert_refused(c, &ticket, retry).await;
     }
-    add_outbox(c, ticket.id, &commit.effects, &commit.tasks).await?;
-    append_log(c, sql_id(ticket.id)?, ticket.tenant.as_str(), &commit.log).await?;
+    if !commit.effects.is_empty() || !commit.tasks.is_empty() {
+        add_outbox(c, ticket.id, &commit.effects, &commit.tasks).await?;
+    }
     Ok(Inserted::Created(ticket))
 }
 
@@ -331,13 +383,23 @@ pub(crate) async fn update(
     ticket.version += 1;
     let token = fence.map(|f| sql_u64(f.token, "lease token")).transpose()?;
     let now = fence.map_or(0, |f| nanos(f.now));
-    let n = c
-        .execute(
-            "UPDATE tickets SET version = $4, status = $5, is_open = $6, assignee = $7,
-                 due = $8, lease_token = NULL, lease_until = NULL, lease_holder = NULL,
-                 resolved_at = $9, archived_at = $10, body = $11
-             WHERE id = $1 AND tenant = $2 AND version = $3
-               AND ($12::bigint IS NULL OR (lease_token = $12 AND lease_until > $13))",
+    let (log_at, log_kinds, log_bodies) = log_arrays(&commit.log);
+    let row = c
+        .query_one(
+            "WITH up AS (
+                 UPDATE tickets SET version = $4, status = $5, is_open = $6, assignee = $7,
+                     due = $8, lease_token = NULL, lease_until = NULL, lease_holder = NULL,
+                     resolved_at = $9, archived_at = $10, body = $11
+                 WHERE id = $1 AND tenant = $2 AND version = $3
+                   AND ($12::bigint IS NULL OR (lease_token = $12 AND lease_until > $13))
+                 RETURNING id),
+             logged AS (
+                 INSERT INTO log_rows (ticket, tenant, at, kinds, body)
+                 SELECT up.id, $2, u.at, u.kinds, u.body
+                 FROM up CROSS JOIN unnest($14::bigint[], $15::bigint[], $16::jsonb[])
+                     WITH ORDINALITY AS u(at, kinds, body, n)
+                 ORDER BY u.n)
+             SELECT count(*) FROM up",
             &[
                 &id,
                 &key.tenant.as_str(),
@@ -352,17 +414,23 @@ pub(crate) async fn update(
                 &Json(&ticket),
                 &token,
                 &now,
+                &log_at,
+                &log_kinds,
+                &log_bodies,
             ],
         )
         .await?;
-    if n == 0 {
+    if col::<i64>(&row, 0)? == 0 {
         return update_refused(c, &key, read_at, &ticket, fence, retry).await;
     }
-    let added = add_outbox(c, key.id, &commit.effects, &commit.tasks).await?;
-    if !commit.cancel_pages.is_empty() {
-        cancel_pages(c, id, &added, &commit.cancel_pages, commit.at).await?;
+    if !commit.effects.is_empty() || !commit.tasks.is_empty() {
+        let added = add_outbox(c, key.id, &commit.effects, &commit.tasks).await?;
+        if !commit.cancel_pages.is_empty() {
+            cancel_pages(c, id, &added, &commit.cancel_pages, commit.at).await?;
+        }
+    } else if !commit.cancel_pages.is_empty() {
+        cancel_pages(c, id, &[], &commit.cancel_pages, commit.at).await?;
     }
-    append_log(c, id, key.tenant.as_str(), &commit.log).await?;
     Ok(ticket.version)
 }
 
