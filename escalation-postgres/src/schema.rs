@@ -5,8 +5,10 @@ use escalation_core::Error;
 use crate::db::{Fail, R, col};
 
 /// The migrations, in order: (version, SQL). Released files are never edited.
-pub(crate) const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_initial.sql"))];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_fillfactor.sql")),
+];
 
 /// The tables that hold tenant rows (all of them carry a `tenant` column).
 const TENANT_TABLES: [&str; 4] = ["tickets", "log_rows", "effects", "tasks"];
