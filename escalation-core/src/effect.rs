@@ -69,6 +69,19 @@ pub enum EffectState {
     Cancelled,
 }
 
+impl EffectState {
+    /// The state's name, as serialized (`pending`, `delivered`, `dead_lettered`,
+    /// `cancelled`); stores keep it in an indexed column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EffectState::Pending => "pending",
+            EffectState::Delivered => "delivered",
+            EffectState::DeadLettered => "dead_lettered",
+            EffectState::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// One effect in the store's outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Effect {

@@ -18,6 +18,16 @@ pub enum TaskStatus {
     Closed,
 }
 
+impl TaskStatus {
+    /// The status's name, as serialized (`open`, `closed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::Closed => "closed",
+        }
+    }
+}
+
 /// An escalation task: created by the ladder, listed, assigned and closed by the host.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EscalationTask {

@@ -170,23 +170,33 @@ enum Scope<'a> {
 }
 
 /// Runs `$body` (which may use `.await` and `?` on [`R`] values, and sees the connection as
-/// `$c` and whether this is a retry as `$retry`) in a transaction on a pooled connection,
-/// committing at the end; runs it again on a fresh connection after a transient failure.
-macro_rules! write {
-    ($store:expr, $scope:expr, |$c:ident, $retry:ident| $body:expr) => {{
+/// `$c` and whether this is a retry as `$retry`) on a pooled connection, and runs it again
+/// on a fresh connection after a transient failure. With `transaction = true`, or with
+/// row-level security on (the tenant setting is transaction-local), the body runs in a
+/// transaction that sets the scope's tenant and commits at the end; otherwise its statements
+/// go straight to the connection, saving the `BEGIN` and `COMMIT` round trips (for reads, and
+/// for writes that are one statement, which commits on its own).
+macro_rules! run {
+    ($store:expr, $scope:expr, transaction = $tx:expr, |$c:ident, $retry:ident| $body:expr) => {{
         let store: &PostgresStore = $store;
+        let in_transaction: bool = $tx || store.rls;
         let mut attempt = 0u32;
         loop {
             let out: R<_> = async {
                 let mut client = store.pool.get().await?;
-                let tx = client.transaction().await?;
-                let $c = Conn::Tx(&tx);
-                store.scope(&$c, $scope).await?;
                 #[allow(unused_variables)]
                 let $retry = attempt > 0;
-                let value = $body;
-                tx.commit().await?;
-                Ok(value)
+                if in_transaction {
+                    let tx = client.transaction().await?;
+                    let $c = Conn::Tx(&tx);
+                    store.scope(&$c, $scope).await?;
+                    let value = $body;
+                    tx.commit().await?;
+                    Ok(value)
+                } else {
+                    let $c = Conn::Client(&client);
+                    Ok($body)
+                }
             }
             .await;
             match out {
@@ -200,36 +210,18 @@ macro_rules! write {
     }};
 }
 
-/// Like `write!` for work that needs no transaction of its own: reads, and writes that are
-/// one statement (which commits on its own). Without row-level security it runs the body's
-/// statements straight on a pooled connection, saving the `BEGIN` and `COMMIT` round trips;
-/// with it, in a transaction (the tenant setting is transaction-local).
+/// `run!` in a transaction: writes of more than one statement.
+macro_rules! write {
+    ($store:expr, $scope:expr, |$c:ident, $retry:ident| $body:expr) => {
+        run!($store, $scope, transaction = true, |$c, $retry| $body)
+    };
+}
+
+/// `run!` without a transaction of its own: one-statement writes.
 macro_rules! single {
-    ($store:expr, $scope:expr, |$c:ident, $retry:ident| $body:expr) => {{
-        let store: &PostgresStore = $store;
-        if store.rls {
-            write!(store, $scope, |$c, $retry| $body)
-        } else {
-            let mut attempt = 0u32;
-            loop {
-                let out: R<_> = async {
-                    let client = store.pool.get().await?;
-                    let $c = Conn::Client(&client);
-                    #[allow(unused_variables)]
-                    let $retry = attempt > 0;
-                    Ok($body)
-                }
-                .await;
-                match out {
-                    Err(f) if f.transient() && attempt < store.retries => {
-                        attempt += 1;
-                        store.before_retry(&f, attempt).await;
-                    }
-                    other => break other.map_err(Fail::into_error),
-                }
-            }
-        }
-    }};
+    ($store:expr, $scope:expr, |$c:ident, $retry:ident| $body:expr) => {
+        run!($store, $scope, transaction = false, |$c, $retry| $body)
+    };
 }
 
 /// `single!` for reads.

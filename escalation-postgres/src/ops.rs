@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use escalation_core::effect::{Delivery, Effect, EffectKind, EffectState};
 use escalation_core::ports::{
     ClaimDue, Claimed, ClaimedEffect, CleanupBatch, CleanupQuery, Commit, Earliest, EffectOutcome,
-    EventKinds, Fence, Inserted, earliest_claimable,
+    EventKinds, Fence, Inserted, earliest_claimable, from_nanos, nanos, nanos_saturated,
 };
-use escalation_core::task::{EscalationTask, TaskStatus};
+use escalation_core::task::EscalationTask;
 use escalation_core::{AgentId, Error, LogEntry, TenantId, Ticket, TicketId, TicketRef};
 use tokio_postgres::Row;
 use tokio_postgres::types::Json;
@@ -18,25 +18,6 @@ use tokio_postgres::types::Json;
 use crate::db::{Conn, Fail, R, col, corrupt};
 
 // ---- encoding ----
-
-/// An instant as unix nanoseconds; instants outside 1677..2262 are clamped (they only
-/// order the indexes; the documents keep the exact value).
-pub(crate) fn nanos(t: DateTime<Utc>) -> i64 {
-    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
-}
-
-fn instant(n: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_nanos(n)
-}
-
-/// `true` when `nanos` saturated (the instant lies outside 1677–2262).
-fn saturated(n: i64) -> bool {
-    n == i64::MAX || n == i64::MIN
-}
 
 fn sql_id(id: TicketId) -> R<i64> {
     i64::try_from(id.0).map_err(|_| Fail::Core(Error::invalid("ticket id", id, "above 2^63 - 1")))
@@ -50,22 +31,6 @@ fn ticket_id(n: i64) -> R<TicketId> {
 
 fn sql_u64(n: u64, what: &str) -> R<i64> {
     i64::try_from(n).map_err(|_| Fail::Core(Error::invalid(what, n, "above 2^63 - 1")))
-}
-
-fn state_name(s: EffectState) -> &'static str {
-    match s {
-        EffectState::Pending => "pending",
-        EffectState::Delivered => "delivered",
-        EffectState::DeadLettered => "dead_lettered",
-        EffectState::Cancelled => "cancelled",
-    }
-}
-
-fn task_status(s: TaskStatus) -> &'static str {
-    match s {
-        TaskStatus::Open => "open",
-        TaskStatus::Closed => "closed",
-    }
 }
 
 fn not_found(key: &TicketRef) -> Fail {
@@ -203,7 +168,7 @@ async fn add_outbox(
             .collect();
         let keys: Vec<&str> = effects.iter().map(|e| &*e.key).collect();
         let tenants: Vec<&str> = effects.iter().map(|e| e.tenant.as_str()).collect();
-        let states: Vec<&str> = effects.iter().map(|e| state_name(e.state)).collect();
+        let states: Vec<&str> = effects.iter().map(|e| e.state.as_str()).collect();
         let due: Vec<Option<i64>> = effects
             .iter()
             .map(|e| (e.state == EffectState::Pending).then(|| nanos(e.next_attempt_at)))
@@ -235,7 +200,7 @@ async fn add_outbox(
             .collect();
         let ids: Vec<&str> = tasks.iter().map(|t| &*t.id).collect();
         let tenants: Vec<&str> = tasks.iter().map(|t| t.tenant.as_str()).collect();
-        let statuses: Vec<&str> = tasks.iter().map(|t| task_status(t.status)).collect();
+        let statuses: Vec<&str> = tasks.iter().map(|t| t.status.as_str()).collect();
         let bodies: Vec<Json<&EscalationTask>> = tasks.iter().map(Json).collect();
         c.execute(
             "INSERT INTO tasks (id, tenant, ticket, status, body)
@@ -529,7 +494,7 @@ async fn cancel_pages(
             continue;
         };
         if col::<Option<i64>>(&row, 1)?.is_some_and(|at| at < until) {
-            e.next_attempt_at = instant(until);
+            e.next_attempt_at = from_nanos(until);
             c.execute(
                 "UPDATE effects SET due = $2, body = $3 WHERE key = $1",
                 &[&&**key, &until, &Json(&e)],
@@ -570,17 +535,19 @@ fn lease_end(request: &ClaimDue) -> R<DateTime<Utc>> {
         })
 }
 
-fn limit(request: &ClaimDue) -> i64 {
-    i64::try_from(request.limit).unwrap_or(i64::MAX)
-}
-
-/// Claims due tickets under leases. `FOR UPDATE SKIP LOCKED` lets concurrent sweepers on
-/// other instances take disjoint sets without waiting for each other; each claimed row gets
-/// a fresh token from the `lease_tokens` sequence.
-pub(crate) async fn claim_due(c: &Conn<'_, '_>, request: &ClaimDue) -> R<Vec<Claimed>> {
-    let until = lease_end(request)?;
-    let rows = c
-        .query(
+/// Claims due, unleased rows of `table` under leases until `until`; returns each claimed
+/// row's token and document, in due order (then id for tickets, key bytes for effects).
+/// One statement: `FOR UPDATE SKIP LOCKED` lets concurrent sweepers on other instances take
+/// disjoint sets without waiting for each other, and each claimed row gets a fresh token
+/// from the `lease_tokens` sequence.
+async fn claim(
+    c: &Conn<'_, '_>,
+    request: &ClaimDue,
+    until: DateTime<Utc>,
+    table: Table,
+) -> R<Vec<(u64, Row)>> {
+    let sql = match table {
+        Table::Tickets => {
             "WITH picked AS (
                  SELECT id FROM tickets
                  WHERE due IS NOT NULL AND due <= $1
@@ -590,29 +557,64 @@ pub(crate) async fn claim_due(c: &Conn<'_, '_>, request: &ClaimDue) -> R<Vec<Cla
              UPDATE tickets t
              SET lease_token = nextval('lease_tokens'), lease_until = $3, lease_holder = $4
              FROM picked WHERE t.id = picked.id
-             RETURNING t.due, t.id, t.lease_token, t.body",
+             RETURNING t.due, t.id, ''::text, t.lease_token, t.body"
+        }
+        Table::Effects => {
+            "WITH picked AS (
+                 SELECT seq FROM effects
+                 WHERE due IS NOT NULL AND due <= $1
+                   AND (lease_until IS NULL OR lease_until <= $1)
+                 ORDER BY due, key COLLATE \"C\" LIMIT $2
+                 FOR UPDATE SKIP LOCKED)
+             UPDATE effects e
+             SET lease_token = nextval('lease_tokens'), lease_until = $3, lease_holder = $4
+             FROM picked WHERE e.seq = picked.seq
+             RETURNING e.due, 0::bigint, e.key, e.lease_token, e.body"
+        }
+    };
+    let limit = i64::try_from(request.limit).unwrap_or(i64::MAX);
+    let rows = c
+        .query(
+            sql,
             &[
                 &nanos(request.now),
-                &limit(request),
+                &limit,
                 &nanos(until),
                 &&*request.holder,
             ],
         )
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let key = (col::<i64>(r, 0)?, col::<i64>(r, 1)?);
-        out.push((
-            key,
-            Claimed {
-                ticket: doc(r, 3)?,
-                token: col::<i64>(r, 2)?.unsigned_abs(),
-                until,
-            },
-        ));
+    let mut keyed = Vec::with_capacity(rows.len());
+    for r in rows {
+        let order = (
+            col::<i64>(&r, 0)?,
+            col::<i64>(&r, 1)?,
+            col::<String>(&r, 2)?,
+        );
+        keyed.push((order, col::<i64>(&r, 3)?.unsigned_abs(), r));
     }
-    out.sort_by_key(|(k, _)| *k);
-    Ok(out.into_iter().map(|(_, c)| c).collect())
+    keyed.sort_by(|(a, ..), (b, ..)| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| a.2.as_bytes().cmp(b.2.as_bytes()))
+    });
+    Ok(keyed.into_iter().map(|(_, token, r)| (token, r)).collect())
+}
+
+/// Claims due tickets under leases (see `TicketStore::claim_due`).
+pub(crate) async fn claim_due(c: &Conn<'_, '_>, request: &ClaimDue) -> R<Vec<Claimed>> {
+    let until = lease_end(request)?;
+    claim(c, request, until, Table::Tickets)
+        .await?
+        .iter()
+        .map(|(token, r)| {
+            Ok(Claimed {
+                ticket: doc(r, 4)?,
+                token: *token,
+                until,
+            })
+        })
+        .collect()
 }
 
 /// Rows read per page when looking for the earliest claimable instant.
@@ -667,8 +669,8 @@ enum Table {
 pub(crate) async fn next_due(c: &Conn<'_, '_>) -> R<Option<DateTime<Utc>>> {
     match earliest(c, Table::Tickets).await? {
         None => Ok(None),
-        Some(Earliest::LeaseEnd(n)) => Ok(Some(instant(n))),
-        Some(Earliest::Due(_, n)) if !saturated(n) => Ok(Some(instant(n))),
+        Some(Earliest::LeaseEnd(n)) => Ok(Some(from_nanos(n))),
+        Some(Earliest::Due(_, n)) if !nanos_saturated(n) => Ok(Some(from_nanos(n))),
         Some(Earliest::Due(id, _)) => {
             // Read back exactly from the document.
             let id: i64 = id.parse().map_err(corrupt)?;
@@ -683,8 +685,8 @@ pub(crate) async fn next_due(c: &Conn<'_, '_>) -> R<Option<DateTime<Utc>>> {
 pub(crate) async fn next_effect_due(c: &Conn<'_, '_>) -> R<Option<DateTime<Utc>>> {
     match earliest(c, Table::Effects).await? {
         None => Ok(None),
-        Some(Earliest::LeaseEnd(n)) => Ok(Some(instant(n))),
-        Some(Earliest::Due(_, n)) if !saturated(n) => Ok(Some(instant(n))),
+        Some(Earliest::LeaseEnd(n)) => Ok(Some(from_nanos(n))),
+        Some(Earliest::Due(_, n)) if !nanos_saturated(n) => Ok(Some(from_nanos(n))),
         Some(Earliest::Due(key, _)) => {
             let row = c
                 .query_one("SELECT body FROM effects WHERE key = $1", &[&key])
@@ -696,44 +698,19 @@ pub(crate) async fn next_effect_due(c: &Conn<'_, '_>) -> R<Option<DateTime<Utc>>
 
 // ---- effects ----
 
+/// Claims pending effects under leases (see `TicketStore::claim_effects`).
 pub(crate) async fn claim_effects(c: &Conn<'_, '_>, request: &ClaimDue) -> R<Vec<ClaimedEffect>> {
     let until = lease_end(request)?;
-    let rows = c
-        .query(
-            "WITH picked AS (
-                 SELECT seq FROM effects
-                 WHERE due IS NOT NULL AND due <= $1
-                   AND (lease_until IS NULL OR lease_until <= $1)
-                 ORDER BY due, key COLLATE \"C\" LIMIT $2
-                 FOR UPDATE SKIP LOCKED)
-             UPDATE effects e
-             SET lease_token = nextval('lease_tokens'), lease_until = $3, lease_holder = $4
-             FROM picked WHERE e.seq = picked.seq
-             RETURNING e.due, e.key, e.lease_token, e.body",
-            &[
-                &nanos(request.now),
-                &limit(request),
-                &nanos(until),
-                &&*request.holder,
-            ],
-        )
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let key = (col::<i64>(r, 0)?, col::<String>(r, 1)?);
-        out.push((
-            key,
-            ClaimedEffect {
-                effect: doc(r, 3)?,
-                token: col::<i64>(r, 2)?.unsigned_abs(),
-            },
-        ));
-    }
-    out.sort_by(|(a, _), (b, _)| {
-        a.0.cmp(&b.0)
-            .then_with(|| a.1.as_bytes().cmp(b.1.as_bytes()))
-    });
-    Ok(out.into_iter().map(|(_, c)| c).collect())
+    claim(c, request, until, Table::Effects)
+        .await?
+        .iter()
+        .map(|(token, r)| {
+            Ok(ClaimedEffect {
+                effect: doc(r, 4)?,
+                token: *token,
+            })
+        })
+        .collect()
 }
 
 /// Records a delivery attempt (see `TicketStore::finish_effect`). The write is one `UPDATE`
@@ -780,7 +757,7 @@ pub(crate) async fn finish_effect(c: &Conn<'_, '_>, outcome: &EffectOutcome) -> 
              WHERE key = $1 AND state = 'pending' AND lease_token = $5 AND lease_until > $6",
             &[
                 &&*outcome.key,
-                &state_name(e.state),
+                &e.state.as_str(),
                 &due,
                 &Json(&e),
                 &sql_u64(outcome.fence.token, "lease token")?,
@@ -842,7 +819,7 @@ pub(crate) async fn put_task(c: &Conn<'_, '_>, task: &EscalationTask) -> R<()> {
                 &&*task.id,
                 &task.tenant.as_str(),
                 &sql_id(task.ticket)?,
-                &task_status(task.status),
+                &task.status.as_str(),
                 &Json(task),
             ],
         )

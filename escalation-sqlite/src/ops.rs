@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use escalation_core::effect::{Delivery, Effect, EffectKind, EffectState};
 use escalation_core::ports::{
     ClaimDue, Claimed, ClaimedEffect, CleanupBatch, CleanupQuery, Commit, Earliest, EffectOutcome,
-    EventKinds, Fence, Inserted, earliest_claimable,
+    EventKinds, Fence, Inserted, earliest_claimable, from_nanos, nanos, nanos_saturated,
 };
 use escalation_core::task::EscalationTask;
 use escalation_core::{AgentId, Error, LogEntry, TenantId, Ticket, TicketId, TicketRef};
@@ -19,20 +19,6 @@ use serde::de::DeserializeOwned;
 use crate::worker::{Fail, R};
 
 // ---- encoding ----
-
-/// An instant as unix nanoseconds; instants outside 1677..2262 are clamped (they only
-/// order the indexes; the documents keep the exact value).
-pub(crate) fn nanos(t: DateTime<Utc>) -> i64 {
-    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
-}
-
-fn instant(n: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_nanos(n)
-}
 
 fn sql_id(id: TicketId) -> R<i64> {
     i64::try_from(id.0).map_err(|_| Fail::Core(Error::invalid("ticket id", id, "above 2^63 - 1")))
@@ -112,15 +98,6 @@ fn from_stored<T: DeserializeOwned>(s: &Stored) -> R<T> {
     let json = lz4_flex::decompress_size_prepended(&s.bytes)
         .map_err(|e| Fail::Core(corrupt(format!("compressed document: {e}"))))?;
     serde_json::from_slice(&json).map_err(|e| Fail::Core(corrupt(e)))
-}
-
-fn state_name(s: EffectState) -> &'static str {
-    match s {
-        EffectState::Pending => "pending",
-        EffectState::Delivered => "delivered",
-        EffectState::DeadLettered => "dead_lettered",
-        EffectState::Cancelled => "cancelled",
-    }
 }
 
 fn not_found(key: &TicketRef) -> Fail {
@@ -241,7 +218,7 @@ fn add_outbox(
                 &*e.key,
                 e.tenant.as_str(),
                 id,
-                state_name(e.state),
+                e.state.as_str(),
                 due,
                 to_json(&e)?
             ])?;
@@ -487,7 +464,7 @@ fn cancel_pages(
         }
         e.state = EffectState::Cancelled;
         e.finished_at = Some(now);
-        cancel.execute(params![key, state_name(e.state), to_json(&e)?])?;
+        cancel.execute(params![key, e.state.as_str(), to_json(&e)?])?;
     }
     if hold.is_empty() {
         return Ok(());
@@ -511,7 +488,7 @@ fn cancel_pages(
             continue;
         };
         if due.is_some_and(|at| at < until) {
-            e.next_attempt_at = instant(until);
+            e.next_attempt_at = from_nanos(until);
             delay.execute(params![&**key, until, to_json(&e)?])?;
         }
     }
@@ -595,11 +572,6 @@ pub(crate) fn claim_due(tx: &Transaction<'_>, request: &ClaimDue) -> R<Vec<Claim
     Ok(out)
 }
 
-/// `true` when `nanos` saturated (the instant lies outside 1677–2262).
-fn saturated(n: i64) -> bool {
-    n == i64::MAX || n == i64::MIN
-}
-
 pub(crate) fn next_due(tx: &Transaction<'_>) -> R<Option<DateTime<Utc>>> {
     let mut stmt = tx.prepare_cached(
         "SELECT id, due, lease_until FROM tickets WHERE due IS NOT NULL ORDER BY due, id",
@@ -607,8 +579,8 @@ pub(crate) fn next_due(tx: &Transaction<'_>) -> R<Option<DateTime<Utc>>> {
     let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
     match earliest_claimable(None, rows)?.0 {
         None => Ok(None),
-        Some(Earliest::LeaseEnd(n)) => Ok(Some(instant(n))),
-        Some(Earliest::Due(_, n)) if !saturated(n) => Ok(Some(instant(n))),
+        Some(Earliest::LeaseEnd(n)) => Ok(Some(from_nanos(n))),
+        Some(Earliest::Due(_, n)) if !nanos_saturated(n) => Ok(Some(from_nanos(n))),
         Some(Earliest::Due(id, _)) => {
             // Read back exactly from the document.
             let body: Stored = tx
@@ -626,8 +598,8 @@ pub(crate) fn next_effect_due(tx: &Transaction<'_>) -> R<Option<DateTime<Utc>>> 
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
     match earliest_claimable(None, rows)?.0 {
         None => Ok(None),
-        Some(Earliest::LeaseEnd(n)) => Ok(Some(instant(n))),
-        Some(Earliest::Due(_, n)) if !saturated(n) => Ok(Some(instant(n))),
+        Some(Earliest::LeaseEnd(n)) => Ok(Some(from_nanos(n))),
+        Some(Earliest::Due(_, n)) if !nanos_saturated(n) => Ok(Some(from_nanos(n))),
         Some(Earliest::Due(key, _)) => {
             // Read back exactly from the document.
             let text: String = tx
@@ -724,12 +696,7 @@ pub(crate) fn finish_effect(tx: &Transaction<'_>, outcome: &EffectOutcome) -> R<
              lease_holder = NULL, body = ?4
          WHERE key = ?1",
     )?
-    .execute(params![
-        &*outcome.key,
-        state_name(e.state),
-        due,
-        to_json(&e)?
-    ])?;
+    .execute(params![&*outcome.key, e.state.as_str(), due, to_json(&e)?])?;
     let tenant: Option<String> = tx
         .prepare_cached("SELECT tenant FROM tickets WHERE id = ?1")?
         .query_row([ticket], |r| r.get(0))

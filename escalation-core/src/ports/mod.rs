@@ -16,5 +16,6 @@ pub use pager::{Page, Pager};
 pub use profile::ProfileSource;
 pub use store::{
     ClaimDue, Claimed, ClaimedEffect, CleanupBatch, CleanupQuery, Commit, Earliest, EffectOutcome,
-    EventKinds, Fence, Inserted, StoreCapabilities, TicketStore, earliest_claimable,
+    EventKinds, Fence, Inserted, StoreCapabilities, TicketStore, earliest_claimable, from_nanos,
+    nanos, nanos_saturated,
 };

@@ -435,6 +435,28 @@ pub trait TicketStore: Send + Sync + 'static {
     }
 }
 
+/// For store adapters that index instants as integers: `t` as unix nanoseconds. Instants
+/// outside 1677–2262 are clamped to `i64::MIN`/`i64::MAX` (they only order an index; the
+/// stored document keeps the exact value, see [`nanos_saturated`]).
+pub fn nanos(t: DateTime<Utc>) -> i64 {
+    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+/// The instant `n` unix nanoseconds after the epoch (the inverse of [`nanos`] where that is
+/// exact).
+pub fn from_nanos(n: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_nanos(n)
+}
+
+/// Whether [`nanos`] clamped: the instant must be read back from the document.
+pub fn nanos_saturated(n: i64) -> bool {
+    n == i64::MAX || n == i64::MIN
+}
+
 /// Which row holds the earliest claimable instant, and how it is known (see
 /// [`earliest_claimable`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
