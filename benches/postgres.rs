@@ -38,24 +38,21 @@
 //! Under `cargo test` (no `--bench` argument) the defaults are tiny.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use escalation::memory::{MemoryDirectory, MemoryProfiles, MemoryStore};
+use chrono::{DateTime, TimeDelta, Utc};
+use common::{MINUTES, Template, full, percentile, selected, start};
+use escalation::memory::MemoryStore;
 use escalation::ports::{Commit, Inserted, TicketStore};
 use escalation::postgres::{PostgresOptions, PostgresStore};
-use escalation::{
-    Agent, AgentId, Channel, Contact, CustomerId, CustomerProfile, CustomerTier, Engine, Impact,
-    LogEntry, ManualClock, NewTicket, Policy, SupportTier, SweepReport, Symbol, TeamId, TenantId,
-    Ticket, TicketId,
-};
+use escalation::{Engine, ManualClock, SweepReport};
 
-const CATEGORIES: &[&str] = &["billing", "login", "api", "performance", "data_export"];
-const CUSTOMERS: usize = 1_000;
 /// `create_ticket` calls per caller before the timed run (opens the pool's connections).
 const WARMUP_CALLS: usize = 5;
 /// Commits per `insert_batch` when loading the sweep's tickets (not timed as intake).
@@ -64,19 +61,6 @@ const LOAD_CHUNK: usize = 5_000;
 const SWEEP_POOL: usize = 2;
 
 // ---- sizes ----
-
-fn full() -> bool {
-    std::env::args().any(|a| a == "--bench")
-}
-
-/// Whether the name filter (if any) selects `phase`.
-fn selected(phase: &str) -> bool {
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    filters.is_empty() || filters.iter().any(|f| phase.contains(f.as_str()))
-}
 
 fn fail(message: &str) -> ! {
     eprintln!("benches/postgres.rs: {message}");
@@ -143,109 +127,6 @@ impl Sizes {
         }
         sizes
     }
-}
-
-// ---- the data (as in benches/sqlite.rs) ----
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
-}
-
-fn profiles() -> MemoryProfiles {
-    let tenant = TenantId::default_tenant();
-    let profiles = MemoryProfiles::new();
-    for i in 0..CUSTOMERS {
-        profiles.insert(
-            &tenant,
-            CustomerProfile {
-                customer: CustomerId::new(format!("c{i}")),
-                tier: CustomerTier::ALL[i % CustomerTier::ALL.len()],
-                lifetime_value: (i * 137 % 100_000) as f64,
-                customer_since: start(),
-                prior_tickets: 3,
-                prior_escalations: 0,
-                contact: Contact::email("Customer", "c@example.com"),
-            },
-        );
-    }
-    profiles
-}
-
-/// 20 agents as in `benches/intake.rs`.
-fn directory() -> MemoryDirectory {
-    let tenant = TenantId::default_tenant();
-    let directory = MemoryDirectory::new();
-    for i in 0..20 {
-        directory.upsert_agent(
-            &tenant,
-            Agent {
-                id: AgentId::new(format!("agent-{i:02}")),
-                name: Arc::from("Agent"),
-                tier: if i < 16 {
-                    SupportTier::Tier1
-                } else {
-                    SupportTier::Tier2
-                },
-                skills: vec![
-                    Symbol::intern(CATEGORIES[i % CATEGORIES.len()]),
-                    Symbol::intern(CATEGORIES[(i + 2) % CATEGORIES.len()]),
-                ],
-                generalist: i % 7 == 0,
-                email: None,
-                capacity: u32::MAX,
-                available: true,
-                team: TeamId::new("support"),
-            },
-        );
-    }
-    directory
-}
-
-fn new_ticket(i: usize, received: DateTime<Utc>) -> NewTicket {
-    let mut t = NewTicket::new(
-        CustomerId::new(format!("c{}", i % CUSTOMERS)),
-        Channel::ALL[i % Channel::ALL.len()],
-        CATEGORIES[i % CATEGORIES.len()],
-        Impact::ALL[i % Impact::ALL.len()],
-        "Cannot export the monthly report",
-        received,
-    );
-    t.body = "The export button spins forever since this morning.".into();
-    t
-}
-
-/// A ticket and its log exactly as `create_ticket` wrote them (on an in-memory engine).
-async fn template(engine: &Engine, new: NewTicket) -> (Ticket, Vec<LogEntry>) {
-    let ticket = engine.create_ticket(new).await.unwrap();
-    let log = engine.log(ticket.id).await.unwrap();
-    // Only the ticket and its log are cloned: a commit carrying effects or tasks would need
-    // fresh keys per clone.
-    assert!(engine.effects(ticket.id).await.unwrap().is_empty());
-    (ticket, log)
-}
-
-fn commit(template: &(Ticket, Vec<LogEntry>), id: u64) -> Commit {
-    let mut ticket = template.0.clone();
-    ticket.id = TicketId(id);
-    ticket.version = 0;
-    Commit::new(ticket, template.1.clone(), template.0.created_at)
-}
-
-/// The policy of `benches/sweep.rs` (wall-clock SLA calendar): a queued ticket is looked at
-/// again after 100 minutes.
-fn sweep_policy() -> Policy {
-    Policy::from_toml_str(
-        r#"
-        [routing]
-        retry_after_seconds = 6000
-        [scoring.weights]
-        age = 0.0
-        [[sla.targets]]
-        first_response = "60d"
-        resolution = "90d"
-        "#,
-    )
-    .unwrap()
 }
 
 // ---- the database ----
@@ -559,11 +440,6 @@ fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
@@ -579,7 +455,7 @@ async fn create_tickets(
     calls: usize,
     deadline: Instant,
 ) -> Vec<(Instant, Duration)> {
-    let received = start() - TimeDelta::minutes(30);
+    let received = common::received();
     let tasks: Vec<_> = (0..callers)
         .map(|_| {
             let engine = engine.clone();
@@ -587,7 +463,7 @@ async fn create_tickets(
             tokio::spawn(async move {
                 let mut each = Vec::new();
                 while each.len() < calls && Instant::now() < deadline {
-                    let t = new_ticket(next.fetch_add(1, Ordering::Relaxed), received);
+                    let t = common::new_ticket(next.fetch_add(1, Ordering::Relaxed), received);
                     let t0 = Instant::now();
                     std::hint::black_box(engine.create_ticket(t).await.unwrap());
                     let done = Instant::now();
@@ -609,11 +485,7 @@ async fn intake_single(url: &str, callers: usize, secs: f64) -> Row {
     let schema = fresh_schema(url, &label).await;
     let app = app_name(&label);
     let store = connect(url, &schema, callers, &app).await;
-    let engine = Engine::builder()
-        .store(Arc::new(store))
-        .profiles(Arc::new(profiles()))
-        .directory(Arc::new(directory()))
-        .clock(Arc::new(ManualClock::new(start())))
+    let engine = common::intake_engine(Arc::new(store), start())
         .build()
         .unwrap();
     let next = Arc::new(AtomicUsize::new(0));
@@ -672,28 +544,8 @@ async fn intake_single(url: &str, callers: usize, secs: f64) -> Row {
 // ---- 2. batch intake ----
 
 async fn intake_batch(url: &str, batch: usize, batches: usize) -> Row {
-    let memory = Engine::builder()
-        .store(Arc::new(MemoryStore::new()))
-        .profiles(Arc::new(profiles()))
-        .directory(Arc::new(directory()))
-        .clock(Arc::new(ManualClock::new(start())))
-        .build()
-        .unwrap();
-    let received = start() - TimeDelta::minutes(30);
-    // A few distinct tickets (channels, categories, impacts), cycled.
-    let mut templates = Vec::new();
-    for i in 0..60 {
-        templates.push(template(&memory, new_ticket(i, received)).await);
-    }
-    let json: usize = templates
-        .iter()
-        .map(|(t, _)| serde_json::to_string(t).unwrap().len())
-        .sum::<usize>()
-        / templates.len();
-    println!(
-        "intake_batch: a ticket is ~{json} bytes of JSON with {} log entries",
-        templates[0].1.len()
-    );
+    let templates = common::intake_templates(start(), common::received()).await;
+    common::print_template_size("intake_batch", &templates);
 
     let label = "intake_batch";
     let schema = fresh_schema(url, label).await;
@@ -702,14 +554,7 @@ async fn intake_batch(url: &str, batch: usize, batches: usize) -> Row {
     // Ids are handed out here (insert raises the store's id counter to the largest id
     // inserted), so no `next_id` round trip per ticket.
     let mut next = store.next_id().await.unwrap().0;
-    let mut make = || -> Vec<Commit> {
-        (0..batch)
-            .map(|i| {
-                next += 1;
-                commit(&templates[i % templates.len()], next)
-            })
-            .collect()
-    };
+    let mut make = || common::batch_commits(&templates, batch, &mut next);
     // Warm-up: two batches, not timed.
     for _ in 0..2 {
         store.insert_batch(make()).await.unwrap();
@@ -757,27 +602,21 @@ async fn intake_batch(url: &str, batch: usize, batches: usize) -> Row {
 
 /// Queued tickets made at `at` by `create_ticket` on a memory engine with the sweep policy
 /// and no agents: each is looked at again (routing retry) 100 minutes later.
-async fn sweep_templates(at: DateTime<Utc>) -> Vec<(Ticket, Vec<LogEntry>)> {
-    let memory = Engine::builder()
-        .policy(sweep_policy())
-        .store(Arc::new(MemoryStore::new()))
-        .directory(Arc::new(MemoryDirectory::new()))
-        .clock(Arc::new(ManualClock::new(at)))
+async fn sweep_templates(at: DateTime<Utc>) -> Vec<Template> {
+    let clock = Arc::new(ManualClock::new(at));
+    let memory = common::sweep_engine(false, Arc::new(MemoryStore::new()), clock)
         .build()
         .unwrap();
-    let mut v = Vec::new();
-    for i in 0..20 {
-        let t = template(&memory, new_ticket(i, at)).await;
-        assert_eq!(t.0.next_check, Some(at + TimeDelta::minutes(100)));
-        assert_eq!(t.0.route_retry_at, t.0.next_check);
-        v.push(t);
+    let templates = common::templates(&memory, 20, at).await;
+    for t in &templates {
+        common::assert_queued(t, at);
     }
-    v
+    templates
 }
 
 async fn sweep(url: &str, tickets: usize, instances: usize, anomalies: &mut Vec<String>) -> Row {
     let created = start();
-    let due_at = created + TimeDelta::minutes(100);
+    let due_at = created + TimeDelta::minutes(MINUTES as i64);
     let templates = sweep_templates(created).await;
 
     let label = format!("sweep_k{instances}");
@@ -790,9 +629,7 @@ async fn sweep(url: &str, tickets: usize, instances: usize, anomalies: &mut Vec<
         let commits: Vec<Commit> = (0..n)
             .map(|i| {
                 id += 1;
-                let mut c = commit(&templates[i % templates.len()], id);
-                c.ticket.customer = CustomerId::new(format!("c{}", id % 5_000));
-                c
+                common::sweep_commit(&templates[i % templates.len()], id, id as usize)
             })
             .collect();
         loader.insert_batch(commits).await.unwrap();
@@ -806,12 +643,8 @@ async fn sweep(url: &str, tickets: usize, instances: usize, anomalies: &mut Vec<
     for i in 0..instances {
         let store = connect(url, &schema, SWEEP_POOL, &app).await;
         engines.push(
-            Engine::builder()
+            common::sweep_engine(false, Arc::new(store), Arc::new(ManualClock::new(due_at)))
                 .engine_id(format!("sweeper-{i}"))
-                .policy(sweep_policy())
-                .store(Arc::new(store))
-                .directory(Arc::new(MemoryDirectory::new()))
-                .clock(Arc::new(ManualClock::new(due_at)))
                 .build()
                 .unwrap(),
         );

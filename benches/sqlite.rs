@@ -17,36 +17,18 @@
 //! Run: `cargo bench --bench sqlite`. Under `cargo test` each runs once on a tiny size.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{TimeDelta, TimeZone, Utc};
+use common::{DueSweep, MINUTES, full, selected, start};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use escalation::memory::{MemoryDirectory, MemoryProfiles, MemoryStore};
+use escalation::memory::MemoryStore;
 use escalation::ports::{Commit, Inserted, TicketStore};
 use escalation::sqlite::SqliteStore;
-use escalation::{
-    Agent, AgentId, Channel, Contact, CustomerId, CustomerProfile, CustomerTier, Engine, Impact,
-    LogEntry, ManualClock, NewTicket, Policy, SupportTier, Symbol, TeamId, TenantId, Ticket,
-    TicketId,
-};
-
-const CATEGORIES: &[&str] = &["billing", "login", "api", "performance", "data_export"];
-const CUSTOMERS: usize = 1_000;
-const MINUTES: usize = 100;
-
-/// Whether criterion's name filter (if any) selects `group`; skips the setup of the others.
-fn selected(group: &str) -> bool {
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    filters.is_empty() || filters.iter().any(|f| group.contains(f.as_str()))
-}
-
-fn full() -> bool {
-    std::env::args().any(|a| a == "--bench")
-}
+use escalation::{Engine, ManualClock, NewTicket, TenantId, TicketId};
 
 /// Commits per `insert_batch` call.
 fn batch_size() -> usize {
@@ -58,99 +40,18 @@ fn latency_calls() -> usize {
     if full() { 2_000 } else { 20 }
 }
 
-/// Tickets stored for the sweep: 1,000,000 under `cargo bench`, 10,000 under `cargo test`.
-fn sweep_tickets() -> usize {
-    if full() { 1_000_000 } else { 10_000 }
-}
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
-}
-
-fn profiles() -> MemoryProfiles {
-    let tenant = TenantId::default_tenant();
-    let profiles = MemoryProfiles::new();
-    for i in 0..CUSTOMERS {
-        profiles.insert(
-            &tenant,
-            CustomerProfile {
-                customer: CustomerId::new(format!("c{i}")),
-                tier: CustomerTier::ALL[i % CustomerTier::ALL.len()],
-                lifetime_value: (i * 137 % 100_000) as f64,
-                customer_since: start(),
-                prior_tickets: 3,
-                prior_escalations: 0,
-                contact: Contact::email("Customer", "c@example.com"),
-            },
-        );
-    }
-    profiles
-}
-
-/// 20 agents as in `benches/intake.rs`.
-fn directory() -> MemoryDirectory {
-    let tenant = TenantId::default_tenant();
-    let directory = MemoryDirectory::new();
-    for i in 0..20 {
-        directory.upsert_agent(
-            &tenant,
-            Agent {
-                id: AgentId::new(format!("agent-{i:02}")),
-                name: Arc::from("Agent"),
-                tier: if i < 16 {
-                    SupportTier::Tier1
-                } else {
-                    SupportTier::Tier2
-                },
-                skills: vec![
-                    Symbol::intern(CATEGORIES[i % CATEGORIES.len()]),
-                    Symbol::intern(CATEGORIES[(i + 2) % CATEGORIES.len()]),
-                ],
-                generalist: i % 7 == 0,
-                email: None,
-                capacity: u32::MAX,
-                available: true,
-                team: TeamId::new("support"),
-            },
-        );
-    }
-    directory
-}
-
-fn new_ticket(i: usize, received: DateTime<Utc>) -> NewTicket {
-    let mut t = NewTicket::new(
-        CustomerId::new(format!("c{}", i % CUSTOMERS)),
-        Channel::ALL[i % Channel::ALL.len()],
-        CATEGORIES[i % CATEGORIES.len()],
-        Impact::ALL[i % Impact::ALL.len()],
-        "Cannot export the monthly report",
-        received,
-    );
-    t.body = "The export button spins forever since this morning.".into();
-    t
-}
-
-/// A ticket and its log exactly as `create_ticket` wrote them (on an in-memory engine).
-async fn template(engine: &Engine, new: NewTicket) -> (Ticket, Vec<LogEntry>) {
-    let ticket = engine.create_ticket(new).await.unwrap();
-    let log = engine.log(ticket.id).await.unwrap();
-    // Only the ticket and its log are cloned: a commit carrying effects or tasks would need
-    // fresh keys per clone.
-    assert!(engine.effects(ticket.id).await.unwrap().is_empty());
-    (ticket, log)
-}
-
-fn commit(template: &(Ticket, Vec<LogEntry>), id: u64) -> Commit {
-    let mut ticket = template.0.clone();
-    ticket.id = TicketId(id);
-    ticket.version = 0;
-    Commit::new(ticket, template.1.clone(), template.0.created_at)
-}
-
 fn open_store(dir: &tempfile::TempDir) -> SqliteStore {
     let store = SqliteStore::open(dir.path().join("escalation.db")).unwrap();
     assert!(store.capabilities().durable);
     store
+}
+
+/// The size of the database file in `dir`, in MiB.
+fn file_mib(dir: &tempfile::TempDir) -> u64 {
+    std::fs::metadata(dir.path().join("escalation.db"))
+        .map(|m| m.len())
+        .unwrap_or(0)
+        >> 20
 }
 
 // ---- 1. batch intake ----
@@ -160,31 +61,9 @@ fn batch_intake(c: &mut Criterion) {
         return;
     }
     let batch = batch_size();
-    let memory = Engine::builder()
-        .store(Arc::new(MemoryStore::new()))
-        .profiles(Arc::new(profiles()))
-        .directory(Arc::new(directory()))
-        .clock(Arc::new(ManualClock::new(start())))
-        .build()
-        .unwrap();
-    let received = start() - TimeDelta::minutes(30);
-    // A few distinct tickets (channels, categories, impacts), cycled.
-    let templates: Vec<_> = futures::executor::block_on(async {
-        let mut v = Vec::new();
-        for i in 0..60 {
-            v.push(template(&memory, new_ticket(i, received)).await);
-        }
-        v
-    });
-    let json: usize = templates
-        .iter()
-        .map(|(t, _)| serde_json::to_string(t).unwrap().len())
-        .sum::<usize>()
-        / templates.len();
-    println!(
-        "sqlite batch intake: a ticket is ~{json} bytes of JSON with {} log entries",
-        templates[0].1.len()
-    );
+    let templates =
+        futures::executor::block_on(common::intake_templates(start(), common::received()));
+    common::print_template_size("sqlite batch intake", &templates);
 
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(&dir);
@@ -202,12 +81,7 @@ fn batch_intake(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let commits: Vec<Commit> = (0..batch)
-                    .map(|i| {
-                        next += 1;
-                        commit(&templates[i % templates.len()], next)
-                    })
-                    .collect();
+                let commits = common::batch_commits(&templates, batch, &mut next);
                 let t0 = Instant::now();
                 let out = futures::executor::block_on(store.insert_batch(commits)).unwrap();
                 total += t0.elapsed();
@@ -224,9 +98,7 @@ fn batch_intake(c: &mut Criterion) {
 
     // Where the time goes: the JSON encoding alone, and the same batches on an in-memory
     // database (no WAL, no fsync, no checkpoint).
-    let commits: Vec<Commit> = (0..batch)
-        .map(|i| commit(&templates[i % templates.len()], i as u64 + 1))
-        .collect();
+    let commits = common::batch_commits(&templates, batch, &mut 0);
     let t0 = Instant::now();
     for c in &commits {
         std::hint::black_box(serde_json::to_string(&c.ticket).unwrap());
@@ -239,9 +111,7 @@ fn batch_intake(c: &mut Criterion) {
     let rounds = if full() { 50 } else { 2 };
     let mut total = Duration::ZERO;
     for r in 0..rounds {
-        let commits: Vec<Commit> = (0..batch)
-            .map(|i| commit(&templates[i % templates.len()], (r * batch + i) as u64 + 1))
-            .collect();
+        let commits = common::batch_commits(&templates, batch, &mut ((r * batch) as u64));
         let t0 = Instant::now();
         futures::executor::block_on(memory.insert_batch(commits)).unwrap();
         total += t0.elapsed();
@@ -256,31 +126,22 @@ fn batch_intake(c: &mut Criterion) {
 
 // ---- 2. create_ticket latency ----
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
 fn create_latency(c: &mut Criterion) {
     if !selected("sqlite_create_ticket") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::builder()
-        .store(Arc::new(open_store(&dir)))
-        .profiles(Arc::new(profiles()))
-        .directory(Arc::new(directory()))
-        .clock(Arc::new(ManualClock::new(start())))
+    let engine = common::intake_engine(Arc::new(open_store(&dir)), start())
         .build()
         .unwrap();
-    let received = start() - TimeDelta::minutes(30);
+    let received = common::received();
     let mut i = 0;
 
     let n = latency_calls();
     let mut each = Vec::with_capacity(n);
     futures::executor::block_on(async {
         for _ in 0..n {
-            let t = new_ticket(i, received);
+            let t = common::new_ticket(i, received);
             i += 1;
             let t0 = Instant::now();
             std::hint::black_box(engine.create_ticket(t).await.unwrap());
@@ -291,8 +152,8 @@ fn create_latency(c: &mut Criterion) {
     let mean = each.iter().sum::<Duration>() / u32::try_from(n).unwrap();
     println!(
         "sqlite create_ticket over {n} calls: p50 {:?}, p99 {:?}, mean {mean:?}, max {:?}",
-        percentile(&each, 0.50),
-        percentile(&each, 0.99),
+        common::percentile(&each, 0.50),
+        common::percentile(&each, 0.99),
         each[n - 1],
     );
 
@@ -306,7 +167,7 @@ fn create_latency(c: &mut Criterion) {
             let input: Vec<NewTicket> = (0..iters)
                 .map(|_| {
                     i += 1;
-                    new_ticket(i, received)
+                    common::new_ticket(i, received)
                 })
                 .collect();
             futures::executor::block_on(async {
@@ -323,38 +184,18 @@ fn create_latency(c: &mut Criterion) {
 
 // ---- 3. sweep ----
 
-/// The policy of `benches/sweep.rs` (wall-clock SLA calendar).
-fn sweep_policy() -> Policy {
-    Policy::from_toml_str(
-        r#"
-        [routing]
-        retry_after_seconds = 6000
-        [scoring.weights]
-        age = 0.0
-        [[sla.targets]]
-        first_response = "60d"
-        resolution = "90d"
-        "#,
-    )
-    .unwrap()
-}
-
 fn sweep(c: &mut Criterion) {
     if !selected("sqlite_sweep_1m_open") {
         return;
     }
-    let tickets = sweep_tickets();
+    let tickets = common::sweep_tickets();
     let due_per_minute = tickets / MINUTES;
     let start = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
 
     // One ticket per minute, made by create_ticket on a memory engine with the same policy and
     // no agents: it waits in the queue, next check (route retry) 100 minutes later.
     let memory_clock = Arc::new(ManualClock::new(start));
-    let memory = Engine::builder()
-        .policy(sweep_policy())
-        .store(Arc::new(MemoryStore::new()))
-        .directory(Arc::new(MemoryDirectory::new()))
-        .clock(memory_clock.clone())
+    let memory = common::sweep_engine(false, Arc::new(MemoryStore::new()), memory_clock.clone())
         .build()
         .unwrap();
     let templates: Vec<_> = futures::executor::block_on(async {
@@ -362,20 +203,8 @@ fn sweep(c: &mut Criterion) {
         for minute in 0..MINUTES {
             let at = start + TimeDelta::minutes(minute as i64);
             memory_clock.set(at);
-            let new = NewTicket::new(
-                CustomerId::new("c0"),
-                Channel::Email,
-                "billing",
-                Impact::Bug,
-                "Export fails",
-                at,
-            );
-            let t = template(&memory, new).await;
-            assert_eq!(
-                t.0.next_check,
-                Some(at + TimeDelta::minutes(MINUTES as i64))
-            );
-            assert_eq!(t.0.route_retry_at, t.0.next_check);
+            let t = common::template(&memory, common::sweep_ticket(0, at)).await;
+            common::assert_queued(&t, at);
             v.push(t);
         }
         v
@@ -392,9 +221,7 @@ fn sweep(c: &mut Criterion) {
                 let commits: Vec<Commit> = (0..n)
                     .map(|i| {
                         id += 1;
-                        let mut c = commit(template, id);
-                        c.ticket.customer = CustomerId::new(format!("c{}", i % 5_000));
-                        c
+                        common::sweep_commit(template, id, i)
                     })
                     .collect();
                 store.insert_batch(commits).await.unwrap();
@@ -407,65 +234,33 @@ fn sweep(c: &mut Criterion) {
             }
         }
     });
-    let size = std::fs::metadata(dir.path().join("escalation.db"))
-        .map(|m| m.len())
-        .unwrap_or(0);
     println!(
         "sqlite sweep setup: {id} tickets via insert_batch in {:.1?} (database file {} MiB)",
         setup.elapsed(),
-        size >> 20
+        file_mib(&dir)
     );
     assert_eq!(id as usize, tickets);
 
     let clock = Arc::new(ManualClock::new(start));
-    let engine = Engine::builder()
-        .policy(sweep_policy())
-        .store(store)
-        .directory(Arc::new(MemoryDirectory::new()))
-        .clock(clock.clone())
+    let engine = common::sweep_engine(false, store, clock.clone())
         .build()
         .unwrap();
-    // Minute 100 + k makes the tickets created at minute k due.
-    let mut minute = MINUTES as i64;
-    clock.set(start + TimeDelta::minutes(minute));
-    let t0 = Instant::now();
-    let warm = futures::executor::block_on(engine.sweep()).unwrap();
-    assert_eq!(warm.claimed, due_per_minute);
+    let sweep = DueSweep {
+        engine: &engine,
+        clock: &clock,
+        start,
+        due_per_minute,
+    };
     println!(
         "sqlite sweep: first sweep of {due_per_minute} due took {:.1?}",
-        t0.elapsed()
+        sweep.first()
     );
-
-    let mut group = c.benchmark_group("sqlite_sweep_1m_open");
-    group.sampling_mode(SamplingMode::Flat);
-    group.sample_size(10);
-    group.measurement_time(Duration::from_secs(30));
-    group.throughput(Throughput::Elements(due_per_minute as u64));
-    group.bench_function("1%_due (per due ticket)", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                minute += 1;
-                clock.set(start + TimeDelta::minutes(minute));
-                let t0 = Instant::now();
-                let report = futures::executor::block_on(engine.sweep()).unwrap();
-                total += t0.elapsed();
-                assert_eq!(report.claimed, due_per_minute);
-            }
-            total
-        });
-    });
-    group.finish();
-
-    let mut group = c.benchmark_group("sqlite_sweep_1m_open");
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("nothing_due", |b| {
-        b.iter(|| {
-            let report = futures::executor::block_on(engine.sweep()).unwrap();
-            assert_eq!(report.claimed, 0);
-        });
-    });
-    group.finish();
+    sweep.bench(
+        c,
+        "sqlite_sweep_1m_open",
+        SamplingMode::Flat,
+        Duration::from_secs(30),
+    );
 }
 
 // ---- 4. weekly report ----
@@ -491,20 +286,8 @@ fn weekly_report(c: &mut Criterion) {
     let tickets = report_tickets();
     const WEEKS: usize = 20;
     let first_monday = Utc.with_ymd_and_hms(2026, 7, 13, 0, 0, 0).unwrap();
-    let memory = Engine::builder()
-        .store(Arc::new(MemoryStore::new()))
-        .profiles(Arc::new(profiles()))
-        .directory(Arc::new(directory()))
-        .clock(Arc::new(ManualClock::new(first_monday)))
-        .build()
-        .unwrap();
-    let templates: Vec<_> = futures::executor::block_on(async {
-        let mut v = Vec::new();
-        for i in 0..60 {
-            v.push(template(&memory, new_ticket(i, first_monday)).await);
-        }
-        v
-    });
+    let templates =
+        futures::executor::block_on(common::intake_templates(first_monday, first_monday));
     let causes = [
         "bug",
         "configuration",
@@ -613,14 +396,11 @@ fn weekly_report(c: &mut Criterion) {
             store.insert_batch(commits).await.unwrap();
         }
     });
-    let size = std::fs::metadata(dir.path().join("escalation.db"))
-        .map(|m| m.len())
-        .unwrap_or(0);
     println!(
         "sqlite weekly report setup: {tickets} tickets over {WEEKS} weeks in {:.1?} \
          (database file {} MiB)",
         setup.elapsed(),
-        size >> 20
+        file_mib(&dir)
     );
     let now = first_monday + week * i32::try_from(WEEKS).unwrap();
     let engine = Engine::builder()

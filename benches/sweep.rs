@@ -10,54 +10,16 @@
 //! Run: `cargo bench --bench sweep` (setup takes a few seconds: it creates 1M tickets).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use escalation::memory::{MemoryDirectory, MemoryStore};
-use escalation::{Channel, Clock, CustomerId, Engine, Impact, ManualClock, NewTicket, Policy};
-
-const MINUTES: usize = 100;
-
-/// 1,000,000 under `cargo bench`; 10,000 when `cargo test` runs the bench once as a test.
-fn tickets() -> usize {
-    if std::env::args().any(|a| a == "--bench") {
-        1_000_000
-    } else {
-        10_000
-    }
-}
-
-/// Clocks on the wall-clock calendar (`always`), or on a Mon–Fri 09:00–17:00 New York
-/// calendar with holidays, whose instants go through the calendar's tables.
-fn policy(business_calendar: bool) -> Policy {
-    let calendar = if business_calendar {
-        r#"
-        [calendars.support]
-        timezone = "America/New_York"
-        holidays = ["2026-11-26", "2026-12-25", "2027-01-01"]
-        hours = { mon = [["09:00", "17:00"]], tue = [["09:00", "17:00"]], wed = [["09:00", "17:00"]], thu = [["09:00", "17:00"]], fri = [["09:00", "17:00"]] }
-        [sla]
-        calendar = "support"
-        "#
-    } else {
-        ""
-    };
-    Policy::from_toml_str(&format!(
-        r#"
-        [routing]
-        retry_after_seconds = 6000
-        [scoring.weights]
-        age = 0.0
-        [[sla.targets]]
-        first_response = "60d"
-        resolution = "90d"
-        {calendar}
-        "#
-    ))
-    .unwrap()
-}
+use common::{DueSweep, MINUTES};
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use escalation::memory::MemoryStore;
+use escalation::{Clock, ManualClock};
 
 fn sweep(c: &mut Criterion) {
     sweep_on(c, false, "sweep_1m_open");
@@ -65,70 +27,32 @@ fn sweep(c: &mut Criterion) {
 }
 
 fn sweep_on(c: &mut Criterion, business_calendar: bool, name: &str) {
-    let tickets = tickets();
+    let tickets = common::sweep_tickets();
     let due_per_minute = tickets / MINUTES;
     let start = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
     let clock = Arc::new(ManualClock::new(start));
     let store = Arc::new(MemoryStore::with_capacity(tickets));
-    let engine = Engine::builder()
-        .policy(policy(business_calendar))
-        .store(store.clone())
-        .directory(Arc::new(MemoryDirectory::new()))
-        .clock(clock.clone())
+    let engine = common::sweep_engine(business_calendar, store.clone(), clock.clone())
         .build()
         .unwrap();
     futures::executor::block_on(async {
         for minute in 0..MINUTES {
             clock.set(start + TimeDelta::minutes(minute as i64));
             for i in 0..due_per_minute {
-                let t = NewTicket::new(
-                    CustomerId::new(format!("c{}", i % 5_000)),
-                    Channel::Email,
-                    "billing",
-                    Impact::Bug,
-                    "Export fails",
-                    clock.now(),
-                );
+                let t = common::sweep_ticket(i, clock.now());
                 engine.create_ticket(t).await.unwrap();
             }
         }
     });
     assert_eq!(store.len(), tickets);
-    // Minute 100 + k makes the tickets created at minute k due.
-    let mut minute = MINUTES as i64;
-    clock.set(start + TimeDelta::minutes(minute));
-    let warm = futures::executor::block_on(engine.sweep()).unwrap();
-    assert_eq!(warm.claimed, due_per_minute);
-
-    let mut group = c.benchmark_group(name);
-    group.sample_size(10);
-    group.measurement_time(Duration::from_secs(8));
-    group.throughput(Throughput::Elements(due_per_minute as u64));
-    group.bench_function("1%_due (per due ticket)", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                minute += 1;
-                clock.set(start + TimeDelta::minutes(minute));
-                let t0 = Instant::now();
-                let report = futures::executor::block_on(engine.sweep()).unwrap();
-                total += t0.elapsed();
-                assert_eq!(report.claimed, due_per_minute);
-            }
-            total
-        });
-    });
-    group.finish();
-
-    let mut group = c.benchmark_group(name);
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("nothing_due", |b| {
-        b.iter(|| {
-            let report = futures::executor::block_on(engine.sweep()).unwrap();
-            assert_eq!(report.claimed, 0);
-        });
-    });
-    group.finish();
+    let sweep = DueSweep {
+        engine: &engine,
+        clock: &clock,
+        start,
+        due_per_minute,
+    };
+    sweep.first();
+    sweep.bench(c, name, SamplingMode::Auto, Duration::from_secs(8));
 }
 
 criterion_group!(benches, sweep);
