@@ -22,6 +22,11 @@
 //! a proper subset of the tickets breached; escalation tasks are unique per (ticket, step):
 //! one task per fired task-creating ladder step, each logged once.
 //!
+//! The schedule, the children's loop and the store-independent exactly-once checks are
+//! `escalation_core::testkit::process`'s (`Schedule`, `check_deliveries`,
+//! `check_some_breached`); here are the scenario (arrivals, resolves, the ticket and task
+//! checks) and how to connect and read the tables raw.
+//!
 //! Ticket count: `ESCALATION_PG_PROCESS_TICKETS`, default 25,000 in release and 5,000 in
 //! debug builds, over 20 tenants (`tenant-00` to `tenant-19`). The children are the ignored
 //! test `process_child` of this same binary, started through `std::env::current_exe()`.
@@ -31,24 +36,19 @@
 mod support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeDelta, Utc};
-use escalation_core::effect::{EffectKind, EffectState};
 use escalation_core::ladder::Action;
 use escalation_core::log::LogEvent;
 use escalation_core::ports::TicketStore;
 use escalation_core::task::EscalationTask;
 use escalation_core::testkit::process::{
-    self, Journal, check_escalations, delivery_line, read_lines, t0,
+    self, CancelledDeliveries, Deliveries, Journal, Schedule, schedule_policy, t0,
 };
 use escalation_core::{
-    Channel, Clock, ErrorKind, Impact, ManualClock, NewTicket, Policy, Status, TenantId, TicketRef,
+    Channel, Clock, ErrorKind, Impact, ManualClock, NewTicket, Status, TenantId, TicketRef,
 };
-use escalation_postgres::{PostgresOptions, PostgresStore};
 use tokio_postgres::types::Json;
 
 const ROLE: &str = "ESCALATION_PG_PROCESS_ROLE";
@@ -57,39 +57,28 @@ const SCHEMA: &str = "ESCALATION_PG_PROCESS_SCHEMA";
 const TICKETS: &str = "ESCALATION_PG_PROCESS_TICKETS";
 const CHILDREN: usize = 4;
 const TENANTS: usize = 20;
-/// The schedule every child steps through: `t0 + k·STEP` for `k` in `0..=STEPS` (a week).
 const STEP_MINUTES: i64 = 30;
-const STEPS: i64 = 7 * 24 * 60 / STEP_MINUTES;
+/// The schedule every child steps through: `t0 + k·STEP_MINUTES` through a week, a child at
+/// step `k` waiting until every other has finished step `k - 2`, so the others' clocks are
+/// at most one step (30 minutes) behind: below the dispatch lease (an hour), see
+/// `Schedule::max_skew`.
+const SCHEDULE: Schedule = Schedule {
+    children: CHILDREN,
+    step_minutes: STEP_MINUTES,
+    steps: 7 * 24 * 60 / STEP_MINUTES,
+    max_skew: 2,
+};
 /// Tickets arrive at the steps `0..ARRIVAL_STEPS` (the first three days).
 const ARRIVAL_STEPS: i64 = 3 * 24 * 60 / STEP_MINUTES;
 /// How many steps after its arrival a ticket chosen for it is resolved.
 const RESOLVE_AFTER: i64 = 1;
-/// How many steps a child may run ahead of the slowest one: a child at step `k` waits
-/// until every other has finished step `k - MAX_SKEW`, so the others' clocks are at most
-/// `MAX_SKEW - 1` steps (30 minutes) behind. Leases are in clock time, so that must stay
-/// below the dispatch lease (an hour), or a lagging dispatcher's lease would look expired
-/// to a leading one, and its effect would legitimately go out twice.
-const MAX_SKEW: i64 = 2;
 /// How long the children may take altogether.
 const CHILDREN_TIMEOUT: Duration = Duration::from_secs(40 * 60);
-
-fn policy() -> Policy {
-    let mut p = Policy::default();
-    p.dispatch.lease_seconds = 3_600;
-    // Queued tickets (two agents of capacity 2 per tenant cannot take them all) are retried
-    // daily.
-    p.routing.retry_after_seconds = 86_400;
-    p
-}
 
 fn tenants() -> Vec<TenantId> {
     (0..TENANTS)
         .map(|t| TenantId::new(format!("tenant-{t:02}")))
         .collect()
-}
-
-fn final_instant() -> DateTime<Utc> {
-    t0() + TimeDelta::minutes(STEP_MINUTES * STEPS)
 }
 
 /// Ticket `i` of `n`: its tenant, the child that takes it in, its step of arrival, what it
@@ -125,183 +114,98 @@ fn intake_key(i: usize) -> String {
     format!("p-{i}")
 }
 
-fn progress(dir: &Path, i: usize) -> PathBuf {
-    dir.join(format!("progress-{i}"))
-}
-
-fn journal(dir: &Path, i: usize) -> PathBuf {
-    dir.join(format!("journal-{i}"))
-}
-
-fn read_progress(dir: &Path, i: usize) -> i64 {
-    std::fs::read_to_string(progress(dir, i))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(-1)
-}
-
-#[test]
+#[tokio::test]
 #[ignore = "a child process of four_processes_share_one_database"]
-fn process_child() {
-    let Ok(role) = std::env::var(ROLE) else {
+async fn process_child() {
+    let Some((role, dir)) = process::child_env(ROLE, DIR) else {
         return;
     };
     let me: usize = role.parse().unwrap();
-    let dir = PathBuf::from(std::env::var(DIR).unwrap());
     let schema = std::env::var(SCHEMA).unwrap();
     let n: usize = std::env::var(TICKETS).unwrap().parse().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let name = format!("child-{me}");
-        let clock = Arc::new(ManualClock::new(t0()));
-        let options = PostgresOptions::new(support::url())
-            .schema(schema)
-            .pool_size(4)
-            .application_name(name.clone());
-        let store: Arc<dyn TicketStore> =
-            Arc::new(PostgresStore::connect_with(options).await.unwrap());
-        let tenants = tenants();
-        let engine = process::engine(
-            &name,
-            policy(),
-            store.clone(),
-            clock.clone(),
-            Arc::new(Journal::open(&journal(&dir, me))),
-            &tenants,
-        );
-        // This child's arrivals, by step.
-        let mut arrivals: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-        for i in 0..n {
-            let a = arrival(i, n);
-            if a.child == me {
-                arrivals.entry(a.step).or_default().push(i);
-            }
+    let name = format!("child-{me}");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let store: Arc<dyn TicketStore> = Arc::new(support::child_store(schema, name.clone()).await);
+    let tenants = tenants();
+    let engine = process::engine(
+        &name,
+        schedule_policy(),
+        store.clone(),
+        clock.clone(),
+        Arc::new(Journal::open(&Schedule::journal(&dir, me))),
+        &tenants,
+    );
+    // This child's arrivals, by step.
+    let mut arrivals: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for i in 0..n {
+        let a = arrival(i, n);
+        if a.child == me {
+            arrivals.entry(a.step).or_default().push(i);
         }
-        let mut resolves: BTreeMap<i64, Vec<TicketRef>> = BTreeMap::new();
-        let (mut taken, mut resolved, mut resolve_retries) = (0, 0, 0);
-        let (mut claimed, mut conflicts, mut delivered) = (0, 0, 0);
-        for k in 0..=STEPS {
-            // A loose barrier: wait for the slowest child to come within MAX_SKEW steps.
-            while (0..CHILDREN).any(|i| read_progress(&dir, i) < k - MAX_SKEW) {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-            clock.set(t0() + TimeDelta::minutes(STEP_MINUTES * k));
-            for key in resolves.remove(&k).unwrap_or_default() {
-                // A resolve races the other children's sweeps; it re-reads and tries again
-                // a few times by itself, and here a few times more.
-                let mut attempts = 0;
-                loop {
-                    match engine
-                        .resolve(key.clone(), "Fixed it", "configuration", "agent")
-                        .await
-                    {
-                        Ok(_) => break,
-                        Err(e) if e.kind() == ErrorKind::Conflict && attempts < 20 => {
-                            attempts += 1;
-                            resolve_retries += 1;
-                            tokio::time::sleep(Duration::from_millis(5)).await;
-                        }
-                        Err(e) => panic!("resolving {key}: {e}"),
+    }
+    let mut resolves: BTreeMap<i64, Vec<TicketRef>> = BTreeMap::new();
+    let (mut taken, mut resolved, mut resolve_retries) = (0, 0, 0);
+    // At each step, before its sweep and dispatch: the resolves due, then the arrivals.
+    let at_step = async |k| {
+        for key in resolves.remove(&k).unwrap_or_default() {
+            // A resolve races the other children's sweeps; it re-reads and tries again
+            // a few times by itself, and here a few times more.
+            let mut attempts = 0;
+            loop {
+                match engine
+                    .resolve(key.clone(), "Fixed it", "configuration", "agent")
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(e) if e.kind() == ErrorKind::Conflict && attempts < 20 => {
+                        attempts += 1;
+                        resolve_retries += 1;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
                     }
-                }
-                resolved += 1;
-            }
-            for i in arrivals.remove(&k).unwrap_or_default() {
-                let a = arrival(i, n);
-                let (customer, category, impact) = a.case;
-                let mut new = NewTicket::new(
-                    customer,
-                    Channel::Email,
-                    category,
-                    impact,
-                    "Help",
-                    clock.now(),
-                );
-                new.tenant = tenants[a.tenant].clone();
-                new.intake_key = Some(intake_key(i));
-                let t = engine.create_ticket(new).await.unwrap();
-                taken += 1;
-                if a.resolved {
-                    resolves.entry(k + RESOLVE_AFTER).or_default().push(t.key());
+                    Err(e) => panic!("resolving {key}: {e}"),
                 }
             }
-            let s = engine.sweep().await.unwrap();
-            let d = engine.dispatch().await.unwrap();
-            claimed += s.claimed;
-            conflicts += s.conflicts + d.conflicts;
-            delivered += d.delivered;
-            std::fs::write(progress(&dir, me), k.to_string()).unwrap();
+            resolved += 1;
         }
-        assert!(resolves.is_empty() && arrivals.is_empty());
-        // At the final instant: until no ticket is due and no effect is pending (another
-        // child may still hold some under lease).
-        let now = final_instant();
-        loop {
-            let s = engine.sweep().await.unwrap();
-            let d = engine.dispatch().await.unwrap();
-            claimed += s.claimed;
-            conflicts += s.conflicts + d.conflicts;
-            delivered += d.delivered;
-            let due = store.next_due().await.unwrap();
-            let effect_due = store.next_effect_due().await.unwrap();
-            if due.is_none_or(|t| t > now) && effect_due.is_none() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        println!(
-            "child {me}: took in {taken} tickets, resolved {resolved} ({resolve_retries} \
-             retried), claimed {claimed} tickets, delivered {delivered}, {conflicts} conflicts"
-        );
-    });
-}
-
-fn tickets() -> usize {
-    std::env::var(TICKETS)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) {
-            5_000
-        } else {
-            25_000
-        })
-}
-
-/// Waits for every child; on the first failure (or after the timeout) kills the others.
-fn wait_all(children: Vec<std::process::Child>) {
-    let deadline = Instant::now() + CHILDREN_TIMEOUT;
-    let mut children: Vec<_> = children.into_iter().map(|c| (c, None)).collect();
-    let kill_all = |children: &mut Vec<(std::process::Child, Option<std::process::ExitStatus>)>| {
-        for (c, s) in children.iter_mut() {
-            if s.is_none() {
-                let _ = c.kill();
-                let _ = c.wait();
+        for i in arrivals.remove(&k).unwrap_or_default() {
+            let a = arrival(i, n);
+            let (customer, category, impact) = a.case;
+            let mut new = NewTicket::new(
+                customer,
+                Channel::Email,
+                category,
+                impact,
+                "Help",
+                clock.now(),
+            );
+            new.tenant = tenants[a.tenant].clone();
+            new.intake_key = Some(intake_key(i));
+            let t = engine.create_ticket(new).await.unwrap();
+            taken += 1;
+            if a.resolved {
+                resolves.entry(k + RESOLVE_AFTER).or_default().push(t.key());
             }
         }
     };
-    while children.iter().any(|(_, s)| s.is_none()) {
-        for (c, s) in &mut children {
-            if s.is_none() {
-                *s = c.try_wait().unwrap();
-            }
-        }
-        if let Some(i) = children
-            .iter()
-            .position(|(_, s)| s.is_some_and(|s| !s.success()))
-        {
-            let status = children[i].1.unwrap();
-            kill_all(&mut children);
-            panic!("child {i} failed: {status}");
-        }
-        if Instant::now() > deadline {
-            kill_all(&mut children);
-            panic!("the children did not finish in {CHILDREN_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let tally = SCHEDULE
+        .run(&dir, me, &engine, &*store, &clock, at_step)
+        .await;
+    assert!(resolves.is_empty() && arrivals.is_empty());
+    println!(
+        "child {me}: took in {taken} tickets, resolved {resolved} ({resolve_retries} \
+         retried), {tally}"
+    );
+}
+
+fn tickets() -> usize {
+    process::env_or(
+        TICKETS,
+        if cfg!(debug_assertions) {
+            5_000
+        } else {
+            25_000
+        },
+    )
 }
 
 #[test]
@@ -309,32 +213,23 @@ fn four_processes_share_one_database() {
     let n = tickets();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let options = support::options("procs");
-    let schema = options.schema.clone();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = process::runtime();
     // Create and migrate the schema once, before the children start.
-    rt.block_on(async {
-        drop(PostgresStore::connect_with(options).await.unwrap());
-    });
+    let schema = rt.block_on(support::migrated_schema("procs"));
 
     let started = Instant::now();
-    let children: Vec<_> = (0..CHILDREN)
+    let children = (0..CHILDREN)
         .map(|i| {
-            Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "process_child", "--ignored", "--nocapture"])
+            process::child_test("process_child")
                 .env(ROLE, i.to_string())
                 .env(DIR, dir)
                 .env(SCHEMA, &schema)
                 .env(TICKETS, n.to_string())
-                .stdin(Stdio::null())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    wait_all(children);
+    process::wait_all(children, CHILDREN_TIMEOUT);
     let week = started.elapsed();
 
     let checks_started = Instant::now();
@@ -410,120 +305,19 @@ fn four_processes_share_one_database() {
     // claimed when the ticket's resolve cancelled it may be on its way to the pager (then at
     // most once), and the page's resolve is then held until that claim's lease ends, so the
     // pager never sees the trigger after the resolve.
-    // Each journal line: which children delivered it, and where in their journal.
-    let mut seen: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
-    for i in 0..CHILDREN {
-        for (at, l) in read_lines(&journal(dir, i)).into_iter().enumerate() {
-            seen.entry(l).or_default().push((i, at));
-        }
-    }
-    let page_resolves: HashMap<&str, &escalation_core::effect::Effect> = contents
-        .effects
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EffectKind::PageResolve { page } => Some((&*page.dedup_key, e)),
-            _ => None,
-        })
-        .collect();
-    let (mut delivered, mut cancelled, mut cancelled_in_flight) = (0, 0, 0);
-    let mut lines_of_effects = HashSet::new();
-    for e in &contents.effects {
-        assert_ne!(
-            e.state,
-            EffectState::Pending,
-            "effect {} still pending",
-            e.key
-        );
-        assert_ne!(e.state, EffectState::DeadLettered, "effect {} dead", e.key);
-        let line = delivery_line(e);
-        let by = seen.get(&line).map_or(&[][..], Vec::as_slice);
-        if e.state == EffectState::Delivered {
-            delivered += 1;
-            assert_eq!(
-                by.len(),
-                1,
-                "effect {} delivered by (child, journal line) {by:?}",
-                e.key
-            );
-        } else {
-            cancelled += 1;
-            if !by.is_empty() {
-                let EffectKind::PageTrigger { page } = &e.kind else {
-                    panic!(
-                        "cancelled effect {} delivered by (child, journal line) {by:?}",
-                        e.key
-                    );
-                };
-                assert_eq!(
-                    by.len(),
-                    1,
-                    "cancelled page trigger {} delivered by (child, journal line) {by:?}",
-                    e.key
-                );
-                let resolve = page_resolves
-                    .get(&*page.dedup_key)
-                    .unwrap_or_else(|| panic!("cancelled trigger {} without a resolve", e.key));
-                assert!(
-                    resolve.state == EffectState::Delivered
-                        && e.finished_at.is_some_and(|at| resolve.next_attempt_at > at),
-                    "cancelled page trigger {} was delivered (by child {}), but the page's \
-                     resolve {} was not held past the cancellation at {:?}: {:?} at {}",
-                    e.key,
-                    by[0].0,
-                    resolve.key,
-                    e.finished_at,
-                    resolve.state,
-                    resolve.next_attempt_at
-                );
-                cancelled_in_flight += 1;
-            }
-        }
-        assert!(
-            lines_of_effects.insert(line),
-            "two effects, one delivery line"
-        );
-    }
-    for line in seen.keys() {
-        assert!(lines_of_effects.contains(line), "foreign delivery {line}");
-    }
-    // Where one child delivered both, a page's triggers come before its resolve.
-    for e in &contents.effects {
-        let EffectKind::PageTrigger { page } = &e.kind else {
-            continue;
-        };
-        let Some(resolve) = page_resolves.get(&*page.dedup_key) else {
-            continue;
-        };
-        let resolved_by = seen
-            .get(&delivery_line(resolve))
-            .map_or(&[][..], Vec::as_slice);
-        for (child, at) in seen.get(&delivery_line(e)).map_or(&[][..], Vec::as_slice) {
-            for (resolver, resolved_at) in resolved_by {
-                assert!(
-                    child != resolver || at < resolved_at,
-                    "child {child} delivered page trigger {} after the page's resolve",
-                    e.key
-                );
-            }
-        }
-    }
+    let seen =
+        Deliveries::read((0..CHILDREN).map(|i| (format!("child {i}"), Schedule::journal(dir, i))));
+    let counts =
+        process::check_deliveries(&contents, &seen, CancelledDeliveries::PageRepeatsInFlight);
 
-    // Each escalation exactly once.
-    let breached = check_escalations(&contents, final_instant());
-    let breached_tickets = contents
-        .tickets
-        .iter()
-        .filter(|t| t.sla.iter().any(|c| c.breached_at.is_some()))
-        .count();
-    assert!(
-        breached_tickets > 0 && breached_tickets < n,
-        "a proper subset of the tickets breached ({breached_tickets} of {n})"
-    );
+    // Each escalation exactly once, by a proper subset of the tickets.
+    let (breached, breached_tickets) =
+        process::check_some_breached(&contents, SCHEDULE.final_instant());
 
     // Escalation tasks: unique per (ticket, step), one per fired task-creating step, each
     // logged once on its ticket.
     assert_eq!(duplicate_tasks, 0, "a task id is held by two rows");
-    let policy = policy();
+    let policy = schedule_policy();
     let task_levels: HashSet<&str> = policy
         .ladder
         .iter()
@@ -595,9 +389,12 @@ fn four_processes_share_one_database() {
     println!(
         "{n} tickets over {TENANTS} tenants, 4 processes through a week: {week:?}, checks \
          {checks:?}; {resolved} resolved, {breached_tickets} tickets breached ({breached} \
-         clocks), {} tasks, {} effects: {delivered} delivered exactly once, {cancelled} \
-         cancelled ({cancelled_in_flight} of them page repeats already on their way)",
+         clocks), {} tasks, {} effects: {} delivered exactly once, {} cancelled ({} of \
+         them page repeats already on their way)",
         tasks.len(),
-        contents.effects.len()
+        contents.effects.len(),
+        counts.delivered,
+        counts.cancelled,
+        counts.cancelled_in_flight
     );
 }

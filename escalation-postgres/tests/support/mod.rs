@@ -43,6 +43,25 @@ pub async fn fresh_store(prefix: &str) -> PostgresStore {
     PostgresStore::connect_with(options(prefix)).await.unwrap()
 }
 
+/// A fresh schema, created and migrated by a store that connects once and is dropped: for
+/// tests whose stores are opened elsewhere (in child processes, see [`child_store`]).
+pub async fn migrated_schema(prefix: &str) -> String {
+    let options = options(prefix);
+    let schema = options.schema.clone();
+    drop(PostgresStore::connect_with(options).await.unwrap());
+    schema
+}
+
+/// A child process's store in the parent's `schema` (see [`migrated_schema`]), its
+/// connections named `application` in `pg_stat_activity`.
+pub async fn child_store(schema: String, application: String) -> PostgresStore {
+    let options = PostgresOptions::new(url())
+        .schema(schema)
+        .pool_size(4)
+        .application_name(application);
+    PostgresStore::connect_with(options).await.unwrap()
+}
+
 /// A plain client on the test database (for raw queries), its connection driven on the
 /// current runtime.
 pub async fn raw_client() -> tokio_postgres::Client {

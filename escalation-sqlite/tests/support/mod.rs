@@ -1,7 +1,8 @@
 //! Helpers shared by the process-level tests (`crash.rs`, `processes.rs`) and `engine.rs`:
-//! the store-independent pieces come from `escalation_core::testkit::process` (journaling
-//! ports, the engine's fixed ports, the exactly-once checks), here for the default tenant;
-//! the readers of a database file's raw contents are SQLite's own.
+//! the store-independent pieces are `escalation_core::testkit::process`'s (journaling ports,
+//! the engine's fixed ports, the child processes, the exactly-once checks); here are the
+//! default tenant's directory and profiles, and SQLite's own readers of a database file's
+//! raw contents.
 #![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -9,35 +10,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use escalation_core::memory::{MemoryDirectory, MemoryProfiles};
-use escalation_core::ports::TicketStore;
-use escalation_core::testkit::process;
-use escalation_core::{Clock, Engine, LogEntry, Policy, TenantId};
+use escalation_core::testkit::process::{self, Contents};
+use escalation_core::{LogEntry, TenantId};
 
-pub use escalation_core::testkit::process::{
-    Contents, Journal, JournalPorts, check_escalations, delivery_line, read_lines, t0,
-};
+pub use escalation_core::testkit::process::t0;
 
 /// The directory and profiles every engine of these tests uses (the default tenant).
 pub fn directory_and_profiles() -> (Arc<MemoryDirectory>, Arc<MemoryProfiles>) {
     process::directory_and_profiles(&[TenantId::default_tenant()])
-}
-
-/// An engine on `store` delivering into `journal` (the default tenant).
-pub fn engine(
-    id: &str,
-    policy: Policy,
-    store: Arc<dyn TicketStore>,
-    clock: Arc<dyn Clock>,
-    journal: Arc<Journal>,
-) -> Engine {
-    process::engine(
-        id,
-        policy,
-        store,
-        clock,
-        journal,
-        &[TenantId::default_tenant()],
-    )
 }
 
 /// What the database file at `path` holds, read straight from its tables.
