@@ -333,34 +333,31 @@ impl PostgresStore {
         if commits.is_empty() {
             return Ok(Vec::new());
         }
-        let tenants: std::collections::BTreeSet<&str> =
-            commits.iter().map(|c| c.ticket.tenant.as_str()).collect();
-        if self.rls && tenants.len() > 1 {
-            // One tenant per transaction under row-level security: one batch per tenant,
-            // each its own transaction, results put back in order.
+        if !self.rls {
+            return write!(self, Scope::None, |c, retry| {
+                ops::insert_batch(&c, &commits, retry).await?
+            });
+        }
+        // Under row-level security the tenant setting changes between the tenants' groups,
+        // inside the one transaction; outcomes go back in the commits' order.
+        let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (i, c) in commits.iter().enumerate() {
+            groups.entry(c.ticket.tenant.as_str()).or_default().push(i);
+        }
+        write!(self, Scope::None, |c, retry| {
             let mut out: Vec<Option<Inserted>> = vec![None; commits.len()];
-            for tenant in tenants {
-                let (idx, part): (Vec<usize>, Vec<Commit>) = commits
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.ticket.tenant.as_str() == tenant)
-                    .map(|(i, c)| (i, c.clone()))
-                    .unzip();
-                let done = write!(self, Scope::Tenant(tenant), |c, retry| {
-                    ops::insert_batch(&c, &part, retry).await?
-                })?;
-                for (i, d) in idx.into_iter().zip(done) {
-                    out[i] = Some(d);
+            for (tenant, idx) in &groups {
+                self.scope(&c, Scope::Tenant(tenant)).await?;
+                let part: Vec<Commit> = idx.iter().map(|i| commits[*i].clone()).collect();
+                for (i, done) in idx.iter().zip(ops::insert_batch(&c, &part, retry).await?) {
+                    out[*i] = Some(done);
                 }
             }
-            return out
-                .into_iter()
-                .map(|d| d.ok_or_else(|| Error::Internal("batch outcome missing".into())))
-                .collect();
-        }
-        let tenant = commits[0].ticket.tenant.clone();
-        write!(self, Scope::Tenant(tenant.as_str()), |c, retry| {
-            ops::insert_batch(&c, &commits, retry).await?
+            out.into_iter()
+                .map(|d| {
+                    d.ok_or_else(|| Fail::Core(Error::Internal("batch outcome missing".into())))
+                })
+                .collect::<R<Vec<Inserted>>>()?
         })
     }
 

@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 use escalation_core::effect::{Delivery, Effect, EffectKind, EffectState};
 use escalation_core::memory::{MemoryDirectory, MemoryProfiles};
 use escalation_core::ports::{
-    ClaimDue, Commit, EffectOutcome, Fence, Notification, NotificationKind, TicketStore,
+    ClaimDue, Commit, EffectOutcome, Fence, Inserted, Notification, NotificationKind, TicketStore,
 };
 use escalation_core::testkit::FlakyNotifier;
 use escalation_core::testkit::conformance::{at, sample_ticket};
@@ -612,4 +612,92 @@ async fn lost_connections_are_retried_without_duplicating_work() {
             .count();
         assert_eq!(fired, t.fired.len(), "ticket {}: ladder steps logged", t.id);
     }
+}
+
+/// A commit of a fresh ticket of `tenant` with `intake_key`, one log entry and one effect.
+async fn batch_commit(
+    store: &PostgresStore,
+    tenant: &TenantId,
+    intake_key: Option<&str>,
+) -> Commit {
+    let id = store.next_id().await.unwrap();
+    let mut t = sample_ticket(tenant, id);
+    t.intake_key = intake_key.map(Arc::from);
+    t.next_check = Some(at(0));
+    Commit {
+        effects: vec![notify_effect(&t, &format!("batch-effect-{id}"), 0)],
+        ..Commit::new(t, vec![entry(0)], at(0))
+    }
+}
+
+async fn check_insert_batch(store: PostgresStore) {
+    let (acme, globex) = (tenant("acme"), tenant("globex"));
+    let before = batch_commit(&store, &acme, Some("k-old")).await;
+    let before = store.insert(before).await.unwrap().into_ticket();
+    let a = batch_commit(&store, &acme, Some("k-a")).await;
+    let b = batch_commit(&store, &globex, Some("k-a")).await;
+    let mut dup = batch_commit(&store, &acme, Some("k-a")).await;
+    dup.ticket.subject = Arc::from("duplicate");
+    let old = batch_commit(&store, &acme, Some("k-old")).await;
+    let plain = batch_commit(&store, &globex, None).await;
+    let out = store
+        .insert_batch(vec![a.clone(), b.clone(), dup, old, plain.clone()])
+        .await
+        .unwrap();
+    let created = |c: &Commit| {
+        Inserted::Created(Ticket {
+            version: 1,
+            ..c.ticket.clone()
+        })
+    };
+    assert_eq!(out[0], created(&a));
+    assert_eq!(out[1], created(&b), "intake keys are per tenant");
+    assert_eq!(
+        out[2],
+        Inserted::Existing(created(&a).into_ticket()),
+        "a repeat within the batch"
+    );
+    assert_eq!(
+        out[3],
+        Inserted::Existing(before),
+        "a key stored before the batch"
+    );
+    assert_eq!(out[4], created(&plain));
+    for c in [&a, &b, &plain] {
+        let key = c.ticket.key();
+        assert_eq!(store.log(&key).await.unwrap(), c.log);
+        assert_eq!(store.effects(&key).await.unwrap().len(), 1);
+    }
+
+    // A taken id fails the whole batch: the new ticket before it (of another tenant, so in
+    // another group under row-level security) is not written either.
+    let c = batch_commit(&store, &acme, None).await;
+    let mut taken = batch_commit(&store, &globex, None).await;
+    taken.ticket.id = a.ticket.id;
+    let err = store
+        .insert_batch(vec![c.clone(), taken])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        store.get(&c.ticket.key()).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert!(store.insert_batch(Vec::new()).await.unwrap().is_empty());
+    // The id sequence moved past every inserted id.
+    let next = store.next_id().await.unwrap();
+    assert!(next > plain.ticket.id && next > c.ticket.id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_intake_is_one_transaction() {
+    check_insert_batch(support::fresh_store("batch").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_intake_under_row_level_security_is_one_transaction_too() {
+    let store = PostgresStore::connect_with(support::rls_options("batchrls").await)
+        .await
+        .unwrap();
+    check_insert_batch(store).await;
 }
