@@ -1,6 +1,6 @@
 # `make test` runs every test of the project: formatting, lints, the Rust unit, property and
 # conformance tests, the doc tests, the crash and multi-process tests on SQLite and PostgreSQL,
-# the report in a browser, and smoke runs of the main example.
+# the report in a browser, smoke runs of the main example, and the Python package's tests.
 #
 # Every target that needs PostgreSQL runs under tests/scripts/with_postgres.sh, which starts a
 # throwaway PostgreSQL 15 cluster (initdb into a temporary directory, as an unprivileged user,
@@ -14,9 +14,9 @@ export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 export CARGO_PROFILE_TEST_DEBUG ?= line-tables-only
 
 .PHONY: test lint fmt rust-test sqlite-full postgres-full example-smoke browser-test bench \
-	bench-postgres clean
+	bench-postgres python-test python-bench python-dev python-ext-missing clean
 
-test: lint rust-test sqlite-full postgres-full example-smoke browser-test
+test: lint rust-test python-test sqlite-full postgres-full example-smoke browser-test
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -82,6 +82,50 @@ browser-test: tests/browser/node_modules/.installed
 tests/browser/node_modules/.installed: tests/browser/package-lock.json
 	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund
 	touch $@
+
+# The Python package (bindings-python/): a virtualenv in target/venv with the pinned tools of
+# bindings-python/requirements-dev.txt, the extension built into it by `maturin develop`
+# (debug), then the pytest suite and mypy.stubtest. Incremental: the venv is set up again only
+# when requirements-dev.txt changes, and the extension is rebuilt only when a Rust source, a
+# manifest, Cargo.lock or pyproject.toml changed since the last build (or its .so is gone).
+# maturin builds in target/ with its own PyO3 settings, so the next plain cargo build of the
+# workspace recompiles pyo3 and the binding crate once (a few seconds); nothing else.
+PYTHON ?= python3
+VENV := target/venv
+VENV_PY := $(VENV)/bin/python
+PY_EXT_SOURCES := $(shell find bindings-python/src escalation-core/src -type f) \
+	bindings-python/Cargo.toml escalation-core/Cargo.toml Cargo.toml Cargo.lock \
+	bindings-python/pyproject.toml
+# A phony prerequisite (always out of date) when the built extension is missing.
+PY_EXT_MISSING := $(if $(wildcard bindings-python/python/escalation/_native*.so),,python-ext-missing)
+python-ext-missing: ;
+
+$(VENV)/.requirements-dev: bindings-python/requirements-dev.txt
+	test -x $(VENV_PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+$(VENV)/.escalation-built: $(VENV)/.requirements-dev $(PY_EXT_SOURCES) $(PY_EXT_MISSING)
+	cd bindings-python && VIRTUAL_ENV=$(CURDIR)/$(VENV) $(CURDIR)/$(VENV)/bin/maturin develop \
+		--locked --quiet
+	touch $@
+
+python-dev: $(VENV)/.escalation-built
+
+python-test: $(VENV)/.escalation-built
+	cd bindings-python && $(CURDIR)/$(VENV_PY) -m pytest -q
+	cd bindings-python && $(CURDIR)/$(VENV_PY) -m mypy.stubtest escalation
+
+# Business-calendar throughput from Python against the Rust call and the PyPI peers
+# (businesstimedelta, workclock) on the same inputs; builds the extension in release first.
+# The next python-test rebuilds it in debug.
+python-bench: $(VENV)/.requirements-dev
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check \
+		-r bindings-python/requirements-bench.txt
+	cd bindings-python && VIRTUAL_ENV=$(CURDIR)/$(VENV) $(CURDIR)/$(VENV)/bin/maturin develop \
+		--locked --quiet --release
+	rm -f $(VENV)/.escalation-built
+	$(VENV_PY) bindings-python/bench/bench_calendar.py
 
 bench:
 	$(CARGO) bench --locked --bench intake
