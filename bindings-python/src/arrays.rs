@@ -106,23 +106,10 @@ pub(crate) fn zip_instants(
         .collect()
 }
 
-/// A `datetime64[ns]` array of `shape`.
-pub(crate) fn datetime_array<'py>(
+/// A numpy array of `shape` holding `values` (`datetime64[ns]` or `timedelta64[ns]`).
+pub(crate) fn shaped_array<'py, T: numpy::Element>(
     py: Python<'py>,
-    values: Vec<Datetime<Nanoseconds>>,
-    shape: &[usize],
-) -> PyResult<Bound<'py, PyAny>> {
-    let array = PyArray1::from_vec(py, values);
-    if shape.len() == 1 {
-        return Ok(array.into_any());
-    }
-    Ok(array.reshape(shape.to_vec())?.into_any())
-}
-
-/// A `timedelta64[ns]` array of `shape`.
-pub(crate) fn timedelta_array<'py>(
-    py: Python<'py>,
-    values: Vec<Timedelta<Nanoseconds>>,
+    values: Vec<T>,
     shape: &[usize],
 ) -> PyResult<Bound<'py, PyAny>> {
     let array = PyArray1::from_vec(py, values);

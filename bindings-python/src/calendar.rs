@@ -262,7 +262,7 @@ impl PyBusinessCalendar {
                 let ends = py
                     .detach(|| arrays::map_instants(&starts.nanos, |t| self.inner.add(t, duration)))
                     .map_err(|(i, e)| to_py_err(py, &e, Some(&format!("starts[{i}]"))))?;
-                return arrays::datetime_array(py, ends, &starts.shape);
+                return arrays::shaped_array(py, ends, &starts.shape);
             }
             let starts = instants("starts", starts)?;
             let ends = py
@@ -309,7 +309,7 @@ impl PyBusinessCalendar {
                             })
                         })
                         .map_err(|(i, e)| to_py_err(py, &e, Some(&format!("ends[{i}]"))))?;
-                    return arrays::timedelta_array(py, spans, &starts.shape);
+                    return arrays::shaped_array(py, spans, &starts.shape);
                 }
                 (None, None) => {}
                 _ => {

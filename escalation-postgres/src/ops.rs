@@ -626,16 +626,16 @@ const PAGE: i64 = 256;
 async fn earliest(c: &Conn<'_, '_>, table: Table) -> R<Option<Earliest<String>>> {
     let (first, next) = match table {
         Table::Tickets => (
-            "SELECT id::text, due, lease_until, due, id::text FROM tickets
+            "SELECT id::text, due, lease_until FROM tickets
              WHERE due IS NOT NULL ORDER BY due, id LIMIT $1",
-            "SELECT id::text, due, lease_until, due, id::text FROM tickets
+            "SELECT id::text, due, lease_until FROM tickets
              WHERE due IS NOT NULL AND (due, id) > ($2, $3::text::bigint)
              ORDER BY due, id LIMIT $1",
         ),
         Table::Effects => (
-            "SELECT key, due, lease_until, due, key FROM effects
+            "SELECT key, due, lease_until FROM effects
              WHERE due IS NOT NULL ORDER BY due, key COLLATE \"C\" LIMIT $1",
-            "SELECT key, due, lease_until, due, key FROM effects
+            "SELECT key, due, lease_until FROM effects
              WHERE due IS NOT NULL AND (due, key COLLATE \"C\") > ($2, $3::text COLLATE \"C\")
              ORDER BY due, key COLLATE \"C\" LIMIT $1",
         ),
@@ -643,20 +643,21 @@ async fn earliest(c: &Conn<'_, '_>, table: Table) -> R<Option<Earliest<String>>>
     let mut best = None;
     let mut rows = c.query(first, &[&PAGE]).await?;
     loop {
-        let last = match rows.last() {
-            Some(r) => (col::<i64>(r, 3)?, col::<String>(r, 4)?),
-            None => return Ok(best),
-        };
-        let full = rows.len() as i64 == PAGE;
-        let decoded = rows
+        let decoded: Vec<(String, i64, Option<i64>)> = rows
             .iter()
-            .map(|r| -> R<(String, i64, Option<i64>)> { Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?)) });
-        let (found, read_all) = earliest_claimable(best, decoded)?;
+            .map(|r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?)))
+            .collect::<R<_>>()?;
+        // The page's last (due, key): where the next page starts.
+        let Some((last_key, last_due, _)) = decoded.last().cloned() else {
+            return Ok(best);
+        };
+        let full = decoded.len() as i64 == PAGE;
+        let (found, read_all) = earliest_claimable(best, decoded.into_iter().map(Ok::<_, Fail>))?;
         best = found;
         if !read_all || !full {
             return Ok(best);
         }
-        rows = c.query(next, &[&PAGE, &last.0, &last.1]).await?;
+        rows = c.query(next, &[&PAGE, &last_due, &last_key]).await?;
     }
 }
 
@@ -666,34 +667,38 @@ enum Table {
     Effects,
 }
 
-pub(crate) async fn next_due(c: &Conn<'_, '_>) -> R<Option<DateTime<Utc>>> {
-    match earliest(c, Table::Tickets).await? {
+/// The earliest instant a claim on `table` could take a row (see `TicketStore::next_due`
+/// and `next_effect_due`). An instant outside the integer column's range is read back
+/// exactly from the row's document.
+async fn next_claimable(c: &Conn<'_, '_>, table: Table) -> R<Option<DateTime<Utc>>> {
+    match earliest(c, table).await? {
         None => Ok(None),
         Some(Earliest::LeaseEnd(n)) => Ok(Some(from_nanos(n))),
         Some(Earliest::Due(_, n)) if !nanos_saturated(n) => Ok(Some(from_nanos(n))),
-        Some(Earliest::Due(id, _)) => {
-            // Read back exactly from the document.
-            let id: i64 = id.parse().map_err(corrupt)?;
-            let row = c
-                .query_one("SELECT body FROM tickets WHERE id = $1", &[&id])
-                .await?;
-            Ok(doc::<Ticket>(&row, 0)?.next_check)
-        }
+        Some(Earliest::Due(key, _)) => match table {
+            Table::Tickets => {
+                let id: i64 = key.parse().map_err(corrupt)?;
+                let row = c
+                    .query_one("SELECT body FROM tickets WHERE id = $1", &[&id])
+                    .await?;
+                Ok(doc::<Ticket>(&row, 0)?.next_check)
+            }
+            Table::Effects => {
+                let row = c
+                    .query_one("SELECT body FROM effects WHERE key = $1", &[&key])
+                    .await?;
+                Ok(Some(doc::<Effect>(&row, 0)?.next_attempt_at))
+            }
+        },
     }
 }
 
+pub(crate) async fn next_due(c: &Conn<'_, '_>) -> R<Option<DateTime<Utc>>> {
+    next_claimable(c, Table::Tickets).await
+}
+
 pub(crate) async fn next_effect_due(c: &Conn<'_, '_>) -> R<Option<DateTime<Utc>>> {
-    match earliest(c, Table::Effects).await? {
-        None => Ok(None),
-        Some(Earliest::LeaseEnd(n)) => Ok(Some(from_nanos(n))),
-        Some(Earliest::Due(_, n)) if !nanos_saturated(n) => Ok(Some(from_nanos(n))),
-        Some(Earliest::Due(key, _)) => {
-            let row = c
-                .query_one("SELECT body FROM effects WHERE key = $1", &[&key])
-                .await?;
-            Ok(Some(doc::<Effect>(&row, 0)?.next_attempt_at))
-        }
-    }
+    next_claimable(c, Table::Effects).await
 }
 
 // ---- effects ----

@@ -9,16 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::TimeDelta;
-use escalation_core::effect::{Delivery, Effect, EffectKind, EffectState};
+use escalation_core::effect::{Delivery, EffectState};
 use escalation_core::memory::{MemoryDirectory, MemoryProfiles};
-use escalation_core::ports::{
-    ClaimDue, Commit, EffectOutcome, Fence, Inserted, Notification, NotificationKind, TicketStore,
-};
+use escalation_core::ports::{ClaimDue, Commit, EffectOutcome, Fence, Inserted, TicketStore};
 use escalation_core::testkit::FlakyNotifier;
-use escalation_core::testkit::conformance::{at, sample_ticket};
+use escalation_core::testkit::conformance::{at, notify, sample_ticket, task};
 use escalation_core::{
-    Agent, AgentId, Channel, Clock, Contact, Engine, ErrorKind, Impact, LogEntry, LogEvent,
-    ManualClock, NewTicket, SupportTier, Symbol, TeamId, TenantId, Ticket,
+    Agent, AgentId, Channel, Clock, Engine, ErrorKind, Impact, LogEntry, LogEvent, ManualClock,
+    NewTicket, SupportTier, Symbol, TeamId, TenantId, Ticket,
 };
 use escalation_postgres::{PostgresOptions, PostgresStore};
 
@@ -35,32 +33,6 @@ fn claim(now: i64, holder: &str) -> ClaimDue {
     }
 }
 
-fn notify_effect(t: &Ticket, key: &str, due: i64) -> Effect {
-    Effect {
-        key: Arc::from(key),
-        tenant: t.tenant.clone(),
-        ticket: t.id,
-        kind: EffectKind::Notify {
-            notification: Notification {
-                key: Arc::from(key),
-                tenant: t.tenant.clone(),
-                ticket: t.id,
-                kind: NotificationKind::ManagerAlert,
-                to: Contact::email("Mona Manager", "mona@example.com"),
-                subject: Arc::from("Escalated"),
-                body: Arc::from("Ticket breached its SLA."),
-            },
-        },
-        created_at: at(due),
-        not_before: at(due),
-        state: EffectState::Pending,
-        attempts: 0,
-        next_attempt_at: at(due),
-        last_error: None,
-        finished_at: None,
-    }
-}
-
 fn entry(seconds: i64) -> LogEntry {
     LogEntry::engine(at(seconds), LogEvent::Archived)
 }
@@ -71,7 +43,7 @@ async fn due_ticket(store: &PostgresStore, tenant: &TenantId, effect_key: &str) 
     let mut t = sample_ticket(tenant, id);
     t.next_check = Some(at(0));
     let commit = Commit {
-        effects: vec![notify_effect(&t, effect_key, 0)],
+        effects: vec![notify(&t, effect_key, 0)],
         ..Commit::new(t, vec![entry(0)], at(0))
     };
     store.insert(commit).await.unwrap().into_ticket()
@@ -210,18 +182,7 @@ async fn row_level_security_hides_other_tenants_from_raw_queries() {
             store
                 .update(
                     Commit {
-                        tasks: vec![escalation_core::task::EscalationTask {
-                            id: Arc::from(format!("task-{}-{i}", tenant.as_str())),
-                            tenant: tenant.clone(),
-                            ticket: t.id,
-                            level: Arc::from("manager"),
-                            target: None,
-                            reason: Arc::from("test"),
-                            created_at: at(1),
-                            status: escalation_core::task::TaskStatus::Open,
-                            assignee: None,
-                            closed_at: None,
-                        }],
+                        tasks: vec![task(&t, &format!("task-{}-{i}", tenant.as_str()), 1)],
                         ..Commit::new(t.clone(), vec![entry(1)], at(1))
                     },
                     None,
@@ -625,7 +586,7 @@ async fn batch_commit(
     t.intake_key = intake_key.map(Arc::from);
     t.next_check = Some(at(0));
     Commit {
-        effects: vec![notify_effect(&t, &format!("batch-effect-{id}"), 0)],
+        effects: vec![notify(&t, &format!("batch-effect-{id}"), 0)],
         ..Commit::new(t, vec![entry(0)], at(0))
     }
 }
@@ -700,4 +661,35 @@ async fn batch_intake_under_row_level_security_is_one_transaction_too() {
         .await
         .unwrap();
     check_insert_batch(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn next_due_reads_past_a_page_of_leased_rows() {
+    // 300 tickets due at t0, all claimed (leases end at 60 s), and one unleased ticket due
+    // at 30 s behind them: `next_due` must read past its first page of 256 rows to find it.
+    let store = support::fresh_store("paging").await;
+    let acme = tenant("acme");
+    let mut commits = Vec::new();
+    for _ in 0..300 {
+        let mut t = sample_ticket(&acme, store.next_id().await.unwrap());
+        t.next_check = Some(at(0));
+        commits.push(Commit::new(t, vec![entry(0)], at(0)));
+    }
+    store.insert_batch(commits).await.unwrap();
+    let claimed = store
+        .claim_due(&ClaimDue {
+            limit: 300,
+            ..claim(0, "sweeper")
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 300);
+    assert_eq!(store.next_due().await.unwrap(), Some(at(60)));
+    let mut late = sample_ticket(&acme, store.next_id().await.unwrap());
+    late.next_check = Some(at(30));
+    store
+        .insert(Commit::new(late, vec![entry(0)], at(0)))
+        .await
+        .unwrap();
+    assert_eq!(store.next_due().await.unwrap(), Some(at(30)));
 }

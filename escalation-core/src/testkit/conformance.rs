@@ -394,7 +394,9 @@ fn entry(seconds: i64, label: &str) -> LogEntry {
     }
 }
 
-fn notify(t: &Ticket, key: &str, due: i64) -> Effect {
+/// A pending manager-alert notification of `t` with idempotency key `key`, due `due` seconds
+/// after [`t0`].
+pub fn notify(t: &Ticket, key: &str, due: i64) -> Effect {
     effect(
         t,
         key,
@@ -462,7 +464,8 @@ fn effect(t: &Ticket, key: &str, due: i64, kind: EffectKind) -> Effect {
     }
 }
 
-fn task(t: &Ticket, id: &str, created: i64) -> EscalationTask {
+/// An open escalation task `id` of `t`, created `created` seconds after [`t0`].
+pub fn task(t: &Ticket, id: &str, created: i64) -> EscalationTask {
     EscalationTask {
         id: Arc::from(id),
         tenant: t.tenant.clone(),
