@@ -14,9 +14,10 @@ export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 export CARGO_PROFILE_TEST_DEBUG ?= line-tables-only
 
 .PHONY: test lint fmt rust-test sqlite-full postgres-full example-smoke browser-test bench \
-	bench-postgres python-test python-bench python-dev python-ext-missing clean
+	bench-postgres python-test python-bench python-dev python-ext-missing node-test \
+	node-bench node-ext-missing clean
 
-test: lint rust-test python-test sqlite-full postgres-full example-smoke browser-test
+test: lint rust-test python-test node-test sqlite-full postgres-full example-smoke browser-test
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -93,9 +94,11 @@ tests/browser/node_modules/.installed: tests/browser/package-lock.json
 PYTHON ?= python3
 VENV := target/venv
 VENV_PY := $(VENV)/bin/python
-PY_EXT_SOURCES := $(shell find bindings-python/src escalation-core/src -type f) \
-	bindings-python/Cargo.toml escalation-core/Cargo.toml Cargo.toml Cargo.lock \
-	bindings-python/pyproject.toml
+PY_EXT_SOURCES := $(shell find bindings-python/src escalation-core/src escalation-sqlite/src \
+		escalation-sqlite/migrations escalation-postgres/src escalation-postgres/migrations \
+		-type f) \
+	bindings-python/Cargo.toml escalation-core/Cargo.toml escalation-sqlite/Cargo.toml \
+	escalation-postgres/Cargo.toml Cargo.toml Cargo.lock bindings-python/pyproject.toml
 # A phony prerequisite (always out of date) when the built extension is missing.
 PY_EXT_MISSING := $(if $(wildcard bindings-python/python/escalation/_native*.so),,python-ext-missing)
 python-ext-missing: ;
@@ -112,9 +115,13 @@ $(VENV)/.escalation-built: $(VENV)/.requirements-dev $(PY_EXT_SOURCES) $(PY_EXT_
 
 python-dev: $(VENV)/.escalation-built
 
+# pytest runs beside a throwaway PostgreSQL cluster (for the PostgresStore tests); the stubs
+# are checked against the runtime module, and the package's Python code with mypy --strict.
 python-test: $(VENV)/.escalation-built
-	cd bindings-python && $(CURDIR)/$(VENV_PY) -m pytest -q
-	cd bindings-python && $(CURDIR)/$(VENV_PY) -m mypy.stubtest escalation
+	cd bindings-python && ../tests/scripts/with_postgres.sh $(CURDIR)/$(VENV_PY) -m pytest -q
+	cd bindings-python && $(CURDIR)/$(VENV_PY) -m mypy.stubtest escalation \
+		--allowlist stubtest-allowlist.txt
+	cd bindings-python && $(CURDIR)/$(VENV_PY) -m mypy --strict python/escalation
 
 # Business-calendar throughput from Python against the Rust call and the PyPI peers
 # (businesstimedelta, workclock) on the same inputs; builds the extension in release first.
@@ -126,6 +133,47 @@ python-bench: $(VENV)/.requirements-dev
 		--locked --quiet --release
 	rm -f $(VENV)/.escalation-built
 	$(VENV_PY) bindings-python/bench/bench_calendar.py
+	$(VENV_PY) bindings-python/bench/bench_engine.py
+
+# The Node.js package (bindings-node/): npm installs the pinned @napi-rs/cli and TypeScript of
+# bindings-node/package-lock.json (again only when the lock file changes); `napi build
+# --platform` (debug) builds the addon, in its own target directory target-node/ so it never
+# waits on target/'s lock, when a Rust source, a manifest, Cargo.lock or package.json changed
+# (or the .node file is gone), and rewrites the checked-in index.js and index.d.ts (a diff
+# there means they were stale); then `node --test` runs __test__/ and tsc type-checks
+# __test__/types-check.ts against index.d.ts.
+NODE_TARGET := target-node
+NODE_BIN := bindings-node/node_modules/.bin
+NODE_EXT_SOURCES := $(shell find bindings-node/src escalation-core/src -type f) \
+	bindings-node/Cargo.toml bindings-node/build.rs escalation-core/Cargo.toml Cargo.toml \
+	Cargo.lock bindings-node/package.json
+# A phony prerequisite (always out of date) when the built addon is missing.
+NODE_EXT_MISSING := $(if $(wildcard bindings-node/escalation.*.node),,node-ext-missing)
+node-ext-missing: ;
+
+# The stamp lives in node_modules, so a changed lock file or a deleted node_modules reinstalls.
+bindings-node/node_modules/.installed: bindings-node/package-lock.json
+	npm ci --prefix bindings-node --no-audit --no-fund
+	touch $@
+
+$(NODE_TARGET)/.escalation-built: bindings-node/node_modules/.installed $(NODE_EXT_SOURCES) \
+		$(NODE_EXT_MISSING)
+	cd bindings-node && CARGO_TARGET_DIR=$(CURDIR)/$(NODE_TARGET) \
+		$(CURDIR)/$(NODE_BIN)/napi build --platform -- --locked
+	touch $@
+
+node-test: $(NODE_TARGET)/.escalation-built
+	cd bindings-node && node --test
+	cd bindings-node && $(CURDIR)/$(NODE_BIN)/tsc --noEmit -p __test__/tsconfig.json
+
+# Business-calendar throughput from Node.js against the Rust call and the npm peer
+# moment-business-time on the same inputs; builds the addon in release first. The next
+# node-test rebuilds it in debug.
+node-bench: bindings-node/node_modules/.installed
+	cd bindings-node && CARGO_TARGET_DIR=$(CURDIR)/$(NODE_TARGET) \
+		$(CURDIR)/$(NODE_BIN)/napi build --platform --release -- --locked
+	rm -f $(NODE_TARGET)/.escalation-built
+	cd bindings-node && node bench/bench_calendar.mjs
 
 bench:
 	$(CARGO) bench --locked --bench intake

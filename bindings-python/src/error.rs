@@ -108,6 +108,25 @@ struct Classes {
 }
 
 static CLASS_TABLE: PyOnceLock<Classes> = PyOnceLock::new();
+static PERMANENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// `escalation.PermanentFailure`: raised by a host's port to say "do not retry".
+pub(crate) fn permanent_failure(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    PERMANENT
+        .get_or_try_init(py, || {
+            make_class(
+                py,
+                "PermanentFailure",
+                PyTuple::new(py, [py.get_type::<PyException>()])?,
+                "Raised by a port (ProfileSource, Notifier, Pager, AgentDirectory) to say that \
+                 retrying the same call will not help: the engine gives up on it at once \
+                 (a notification is dead-lettered). Any other exception is retried.",
+                "PORT_FAILED",
+            )
+            .map(Bound::unbind)
+        })
+        .map(|class| class.bind(py))
+}
 
 /// Creates `class NAME(*bases)` in module `escalation` with the class attributes of `dict`.
 fn make_class<'py>(
@@ -165,6 +184,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for (_, name, class) in &table.by_kind {
         m.add(*name, class.bind(py))?;
     }
+    m.add("PermanentFailure", permanent_failure(py)?)?;
     Ok(())
 }
 
@@ -184,6 +204,20 @@ fn class_of(py: Python<'_>, kind: ErrorKind) -> PyResult<Bound<'_, PyType>> {
 /// (e.g. `starts[3]`) prefixes the message.
 pub(crate) fn to_py_err(py: Python<'_>, err: &Error, context: Option<&str>) -> PyErr {
     match build(py, err, context) {
+        Ok(exception) => exception,
+        Err(failed) => failed,
+    }
+}
+
+/// An exception of `kind` with `message`, for errors the binding itself finds (a fork).
+pub(crate) fn raise(py: Python<'_>, kind: ErrorKind, message: String) -> PyErr {
+    let made = class_of(py, kind).and_then(|class| {
+        let exception = class.call1((message,))?;
+        exception.setattr("kind", kind.code())?;
+        exception.setattr("is_retryable", false)?;
+        Ok(PyErr::from_value(exception))
+    });
+    match made {
         Ok(exception) => exception,
         Err(failed) => failed,
     }

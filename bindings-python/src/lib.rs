@@ -11,10 +11,22 @@
 
 mod arrays;
 mod calendar;
+mod clock;
 mod datetime;
+mod effect;
+mod engine;
 mod error;
 mod json;
+mod log;
+mod memory;
+mod model;
 mod policy;
+mod ports;
+mod record;
+mod report;
+mod runtime;
+mod store;
+mod task;
 
 use pyo3::prelude::*;
 
@@ -37,8 +49,36 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<calendar::PyBusinessCalendar>()?;
     m.add_class::<policy::PyPolicy>()?;
     m.add_class::<policy::PyPolicyProblem>()?;
+    m.add_class::<engine::PyEngine>()?;
+    m.add_class::<engine::PySweepReport>()?;
+    m.add_class::<engine::PyDispatchReport>()?;
+    m.add_class::<engine::PyCleanupReport>()?;
+    m.add_class::<engine::PyExplanation>()?;
+    m.add_class::<runtime::PyCall>()?;
+    m.add_class::<model::PyTicket>()?;
+    m.add_class::<model::PySlaClock>()?;
+    m.add_class::<model::PyPageState>()?;
+    m.add_class::<model::PyCustomerProfile>()?;
+    m.add_class::<model::PyAgent>()?;
+    m.add_class::<model::PyTeam>()?;
+    m.add_class::<log::PyLogEntry>()?;
+    m.add_class::<task::PyEscalationTask>()?;
+    m.add_class::<effect::PyEffect>()?;
+    m.add_class::<report::PyWeeklyReport>()?;
+    m.add_class::<report::PyArtReport>()?;
+    m.add_class::<ports::PyNotification>()?;
+    m.add_class::<ports::PyPage>()?;
+    m.add_class::<memory::PyMemoryStore>()?;
+    m.add_class::<memory::PyMemoryProfiles>()?;
+    m.add_class::<memory::PyMemoryDirectory>()?;
+    m.add_class::<memory::PyMemoryNotifier>()?;
+    m.add_class::<memory::PyMemoryPager>()?;
+    m.add_class::<store::PySqliteStore>()?;
+    m.add_class::<store::PyPostgresStore>()?;
+    m.add_class::<clock::PyManualClock>()?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(calendar::_time_rust_add, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::_time_rust_create_ticket, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // For the bench, which warns when it measures a debug build.
     let profile = if cfg!(debug_assertions) {
@@ -48,21 +88,48 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     };
     m.add("_BUILD_PROFILE", profile)?;
     let all = [
+        "Agent",
+        "ArtReport",
         "BusinessCalendar",
+        "CleanupReport",
         "Conflict",
+        "CustomerProfile",
+        "DispatchReport",
+        "Effect",
+        "Engine",
         "EscalationError",
+        "EscalationTask",
+        "Explanation",
         "InternalError",
         "InvalidInput",
         "InvalidTransition",
+        "LogEntry",
+        "ManualClock",
+        "MemoryDirectory",
+        "MemoryNotifier",
+        "MemoryPager",
+        "MemoryProfiles",
+        "MemoryStore",
         "NotFound",
         "NotSupported",
+        "Notification",
         "OutOfRange",
+        "Page",
+        "PageState",
+        "PermanentFailure",
         "Policy",
         "PolicyError",
         "PolicyProblem",
         "PortError",
+        "PostgresStore",
+        "SlaClock",
+        "SqliteStore",
         "StoreError",
+        "SweepReport",
+        "Team",
+        "Ticket",
         "Timeout",
+        "WeeklyReport",
     ];
     m.add("__all__", all.to_vec())?;
     Ok(())

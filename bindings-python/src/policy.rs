@@ -82,7 +82,7 @@ pub struct PyPolicy {
 }
 
 impl PyPolicy {
-    fn wrap(policy: Policy) -> PyPolicy {
+    pub(crate) fn wrap(policy: Policy) -> PyPolicy {
         PyPolicy {
             inner: Arc::new(policy),
         }

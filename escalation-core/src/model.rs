@@ -364,12 +364,15 @@ pub struct CustomerProfile {
     /// Commercial tier.
     pub tier: CustomerTier,
     /// Revenue to date, in the host's currency.
+    #[serde(default)]
     pub lifetime_value: f64,
     /// When the account was opened.
     pub customer_since: DateTime<Utc>,
     /// Tickets before this one.
+    #[serde(default)]
     pub prior_tickets: u32,
     /// Escalations before this one.
+    #[serde(default)]
     pub prior_escalations: u32,
     /// How to reach the customer.
     pub contact: Contact,
@@ -716,6 +719,7 @@ pub struct Agent {
     /// The tier the agent works in.
     pub tier: SupportTier,
     /// Categories the agent handles.
+    #[serde(default)]
     pub skills: Vec<Symbol>,
     /// A generalist takes any category.
     #[serde(default)]
@@ -723,12 +727,22 @@ pub struct Agent {
     /// Where the agent's warnings go, if known.
     #[serde(default)]
     pub email: Option<Arc<str>>,
-    /// Open tickets the agent can own at once.
+    /// Open tickets the agent can own at once (10 when left out).
+    #[serde(default = "default_capacity")]
     pub capacity: u32,
-    /// On shift and not away.
+    /// On shift and not away (true when left out).
+    #[serde(default = "yes")]
     pub available: bool,
     /// The agent's team.
     pub team: TeamId,
+}
+
+fn default_capacity() -> u32 {
+    10
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Agent {
@@ -743,7 +757,7 @@ impl Agent {
             skills: Vec::new(),
             generalist: false,
             email: None,
-            capacity: 10,
+            capacity: default_capacity(),
             available: true,
             team: team.into(),
         }

@@ -22,7 +22,7 @@ use crate::log::{LogEntry, LogEvent};
 use crate::ports::{ClaimDue, EffectOutcome, Fence};
 
 /// What one dispatch round did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DispatchReport {
     /// Effects claimed.
     pub claimed: usize,

@@ -204,7 +204,7 @@ impl EngineBuilder {
 }
 
 /// What one sweep did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SweepReport {
     /// Due tickets claimed.
     pub claimed: usize,
