@@ -12,6 +12,7 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use escalation_core::error::Error;
 use pyo3::intern;
@@ -145,6 +146,29 @@ struct Settle {
     outcome: Mutex<Option<PyResult<Py<PyAny>>>>,
 }
 
+impl Settle {
+    fn new(future: Py<PyAny>, outcome: PyResult<Py<PyAny>>) -> Settle {
+        Settle {
+            future,
+            outcome: Mutex::new(Some(outcome)),
+        }
+    }
+}
+
+/// A finished call's answer as Python sees it: its value, or the exception.
+fn outcome(
+    py: Python<'_>,
+    done: std::thread::Result<Result<Convert, Error>>,
+) -> PyResult<Py<PyAny>> {
+    match done {
+        Ok(Ok(convert)) => guard(py, || convert(py)),
+        Ok(Err(e)) => Err(to_py_err(py, &e, None)),
+        Err(_) => guard(py, || {
+            std::panic::panic_any("the engine call panicked on the runtime")
+        }),
+    }
+}
+
 #[pymethods]
 impl Settle {
     fn __call__(&self, py: Python<'_>) -> PyResult<()> {
@@ -200,34 +224,38 @@ impl PyCall {
                 .import(intern!(py, "asyncio"))?
                 .call_method0(intern!(py, "get_running_loop"))?;
             let future = event_loop.call_method0(intern!(py, "create_future"))?;
-            let (loop_ref, future_ref) = (event_loop.clone().unbind(), future.clone().unbind());
-            let task = rt.spawn(EVENT_LOOP.scope(
+            let mut work = Box::pin(EVENT_LOOP.scope(
                 Arc::new(event_loop.clone().unbind()),
-                async move {
-                    let done = AssertUnwindSafe(work).catch_unwind().await;
-                    Python::attach(|py| {
-                        let outcome = match done {
-                            Ok(Ok(convert)) => guard(py, || convert(py)),
-                            Ok(Err(e)) => Err(to_py_err(py, &e, None)),
-                            Err(_) => guard(py, || {
-                                std::panic::panic_any("the engine call panicked on the runtime")
-                            }),
-                        };
-                        let settle = Settle {
-                            future: future_ref,
-                            outcome: Mutex::new(Some(outcome)),
-                        };
-                        // Fails only when the loop is closed: nobody is waiting any more.
-                        let _ = loop_ref
-                            .bind(py)
-                            .call_method1(intern!(py, "call_soon_threadsafe"), (settle,));
-                    });
-                },
+                AssertUnwindSafe(work).catch_unwind(),
             ));
+            // Most calls on a memory store finish in their first poll: run that poll here,
+            // with the GIL released, and settle the future at once (no thread hand-off, no
+            // turn of the event loop). A call that has to wait (I/O, a port) goes on polling
+            // on the runtime, which registers its own wakers, and settles the future through
+            // `call_soon_threadsafe`.
+            let first = py.detach(|| {
+                let _context = rt.enter();
+                work.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+            });
+            if let Poll::Ready(done) = first {
+                Settle::new(future.clone().unbind(), outcome(py, done)).__call__(py)?;
+                return future.call_method0(intern!(py, "__await__"));
+            }
+            let (loop_ref, future_ref) = (event_loop.unbind(), future.clone().unbind());
+            let handle = rt.spawn(async move {
+                let done = work.await;
+                Python::attach(|py| {
+                    let settle = Settle::new(future_ref, outcome(py, done));
+                    // Fails only when the loop is closed: nobody is waiting any more.
+                    let _ = loop_ref
+                        .bind(py)
+                        .call_method1(intern!(py, "call_soon_threadsafe"), (settle,));
+                });
+            });
             future.call_method1(
                 intern!(py, "add_done_callback"),
                 (CancelOnDone {
-                    task: task.abort_handle(),
+                    task: handle.abort_handle(),
                 },),
             )?;
             future.call_method0(intern!(py, "__await__"))
