@@ -294,3 +294,20 @@ def test_manual_clock_never_goes_backwards() -> None:
     clock.set(START)
     assert clock.now() == START + timedelta(minutes=5)
     assert "ManualClock(" in repr(clock)
+
+
+@pytest.mark.parametrize("store_kind", ["memory"])
+def test_ctrl_c_ends_a_blocking_run_with_keyboard_interrupt(desk: Desk) -> None:
+    import os
+    import signal
+
+    engine = desk.engine()
+    timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            engine.run()
+    finally:
+        timer.cancel()
+    # The engine still works afterwards.
+    assert engine.create_ticket(customer="c-1", category="billing", subject="s").id == 1
