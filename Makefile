@@ -138,15 +138,19 @@ python-bench: $(VENV)/.requirements-dev
 # The Node.js package (bindings-node/): npm installs the pinned @napi-rs/cli and TypeScript of
 # bindings-node/package-lock.json (again only when the lock file changes); `napi build
 # --platform` (debug) builds the addon, in its own target directory target-node/ so it never
-# waits on target/'s lock, when a Rust source, a manifest, Cargo.lock or package.json changed
-# (or the .node file is gone), and rewrites the checked-in index.js and index.d.ts (a diff
-# there means they were stale); then `node --test` runs __test__/ and tsc type-checks
-# __test__/types-check.ts against index.d.ts.
+# waits on target/'s lock, when a Rust source (of the addon, the core or a store), a manifest,
+# Cargo.lock or package.json changed (or the .node file is gone), and rewrites the checked-in
+# index.js and index.d.ts (a diff there means they were stale); then `node --test` runs
+# __test__/ beside a throwaway PostgreSQL cluster (for the PostgresStore tests), and tsc
+# type-checks __test__/types-check.ts against the package's types.
 NODE_TARGET := target-node
 NODE_BIN := bindings-node/node_modules/.bin
-NODE_EXT_SOURCES := $(shell find bindings-node/src escalation-core/src -type f) \
-	bindings-node/Cargo.toml bindings-node/build.rs escalation-core/Cargo.toml Cargo.toml \
-	Cargo.lock bindings-node/package.json
+NODE_EXT_SOURCES := $(shell find bindings-node/src escalation-core/src escalation-sqlite/src \
+		escalation-sqlite/migrations escalation-postgres/src escalation-postgres/migrations \
+		-type f) \
+	bindings-node/Cargo.toml bindings-node/build.rs escalation-core/Cargo.toml \
+	escalation-sqlite/Cargo.toml escalation-postgres/Cargo.toml Cargo.toml Cargo.lock \
+	bindings-node/package.json
 # A phony prerequisite (always out of date) when the built addon is missing.
 NODE_EXT_MISSING := $(if $(wildcard bindings-node/escalation.*.node),,node-ext-missing)
 node-ext-missing: ;
@@ -163,17 +167,19 @@ $(NODE_TARGET)/.escalation-built: bindings-node/node_modules/.installed $(NODE_E
 	touch $@
 
 node-test: $(NODE_TARGET)/.escalation-built
-	cd bindings-node && node --test
+	cd bindings-node && ../tests/scripts/with_postgres.sh node --test
 	cd bindings-node && $(CURDIR)/$(NODE_BIN)/tsc --noEmit -p __test__/tsconfig.json
+	$(CURDIR)/$(NODE_BIN)/tsc --noEmit -p examples/node/tsconfig.json
 
 # Business-calendar throughput from Node.js against the Rust call and the npm peer
-# moment-business-time on the same inputs; builds the addon in release first. The next
-# node-test rebuilds it in debug.
+# moment-business-time on the same inputs, and `await engine.createTicket` against the Rust
+# call; builds the addon in release first. The next node-test rebuilds it in debug.
 node-bench: bindings-node/node_modules/.installed
 	cd bindings-node && CARGO_TARGET_DIR=$(CURDIR)/$(NODE_TARGET) \
 		$(CURDIR)/$(NODE_BIN)/napi build --platform --release -- --locked
 	rm -f $(NODE_TARGET)/.escalation-built
 	cd bindings-node && node bench/bench_calendar.mjs
+	cd bindings-node && node bench/bench_engine.mjs
 
 bench:
 	$(CARGO) bench --locked --bench intake

@@ -6,8 +6,8 @@ import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
 
-/** The package, as `require('escalation')` gives it. */
-export const escalation = require('../index.js')
+/** The package, as `require('escalation')` gives it (its main module, lib.js). */
+export const escalation = require('..')
 export const { BusinessCalendar, Policy } = escalation
 
 export const H = 3_600_000

@@ -1,7 +1,8 @@
 //! JavaScript errors: the one conversion from [`escalation_core::Error`] to a JS `Error`, and
 //! the guard that turns a Rust panic into one.
 //!
-//! Every error the package throws is an `Error` whose `code` is the core's stable
+//! Every error the package throws, and every rejection of an engine call's Promise, is an
+//! `Error` whose `code` is the core's stable
 //! [`ErrorKind`](escalation_core::error::ErrorKind) code (`"INVALID_INPUT"`,
 //! `"POLICY_INVALID"`, `"OUT_OF_RANGE"`, ...) and whose `isRetryable` says whether the same
 //! call may succeed if tried again. Kind-specific fields ride along: `field`, `value` and
@@ -85,8 +86,17 @@ impl Failure {
         ))
     }
 
-    /// The JavaScript error to throw for this failure.
-    fn into_js(self, env: &Env) -> napi::Error {
+    /// The failure in words, for a message that wraps it (a port's unreadable answer).
+    pub(crate) fn message(&self) -> String {
+        match self {
+            Failure::Core { error, context } => message(error, context.as_deref()),
+            Failure::WrongType(error) => message(error, None),
+            Failure::Js(error) => error.reason.clone(),
+        }
+    }
+
+    /// The JavaScript error to throw (or reject with) for this failure.
+    pub(crate) fn into_js(self, env: &Env) -> napi::Error {
         let built = match self {
             Failure::Core { error, context } => js_error(env, &error, context.as_deref(), false),
             Failure::WrongType(error) => js_error(env, &error, None, true),
@@ -196,8 +206,9 @@ pub(crate) fn guard<T>(env: &Env, body: impl FnOnce() -> Result<T, Failure>) -> 
     }
 }
 
+/// The `INTERNAL` error that stands for a panic with `payload`.
 #[cold]
-fn panic_error(payload: &(dyn Any + Send)) -> Error {
+pub(crate) fn panic_error(payload: &(dyn Any + Send)) -> Error {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

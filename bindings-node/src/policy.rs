@@ -20,7 +20,7 @@ use crate::error::guard;
 /// ladder, quiet hours, templates, delivery and retention. Immutable.
 #[napi]
 pub struct Policy {
-    inner: Arc<escalation_core::Policy>,
+    pub(crate) inner: Arc<escalation_core::Policy>,
 }
 
 impl Policy {
