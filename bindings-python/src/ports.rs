@@ -97,10 +97,10 @@ pub(crate) struct HostPort {
 }
 
 /// What a port method answered: the converted value, or an awaitable submitted to an event
-/// loop (a `concurrent.futures.Future`) with the conversion still to do.
+/// loop (its future is in the call's [`Submission`]) with the conversion still to do.
 enum Answer<T, C> {
     Done(T),
-    Submitted(Py<PyAny>, C),
+    Submitted(C),
 }
 
 /// Sends a finished `concurrent.futures.Future` back to the waiting call.
@@ -118,12 +118,52 @@ impl Wake {
     }
 }
 
-/// Cancels an awaited port call that the engine gave up on (its timeout).
-struct CancelOnDrop(Option<Py<PyAny>>);
+/// An awaited port call's `concurrent.futures.Future`, shared by the call and the blocking
+/// thread that submits the coroutine, so that a call the engine gives up on (its timeout) is
+/// cancelled whenever that happens: after the submission (the guard cancels it) or before it
+/// (the submitting thread sees the call abandoned and cancels at once).
+#[derive(Default)]
+struct Submission {
+    future: Option<Py<PyAny>>,
+    abandoned: bool,
+}
+
+type SharedSubmission = Arc<std::sync::Mutex<Submission>>;
+
+fn lock(shared: &SharedSubmission) -> std::sync::MutexGuard<'_, Submission> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Records a submitted future (the GIL is held), or cancels it when the call was abandoned.
+fn submitted(shared: &SharedSubmission, future: &Bound<'_, PyAny>) -> PyResult<()> {
+    let mut submission = lock(shared);
+    if submission.abandoned {
+        drop(submission);
+        future.call_method0(intern!(future.py(), "cancel"))?;
+    } else {
+        submission.future = Some(future.clone().unbind());
+    }
+    Ok(())
+}
+
+/// Cancels the submitted coroutine when the call is dropped before its answer was taken.
+struct CancelOnDrop(SharedSubmission);
+
+impl CancelOnDrop {
+    /// The finished future, taken out so that dropping the guard leaves it alone.
+    fn take(&self) -> Option<Py<PyAny>> {
+        lock(&self.0).future.take()
+    }
+}
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        if let (Some(future), Ok(handle)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+        let future = {
+            let mut submission = lock(&self.0);
+            submission.abandoned = true;
+            submission.future.take()
+        };
+        if let (Some(future), Ok(handle)) = (future, tokio::runtime::Handle::try_current()) {
             handle.spawn_blocking(move || {
                 Python::attach(|py| {
                     let _ = future.bind(py).call_method0("cancel");
@@ -193,6 +233,8 @@ impl HostPort {
             .then(|| tenant.to_string());
         let event_loop = EVENT_LOOP.try_with(Arc::clone).ok();
         let (sender, receiver) = oneshot::channel();
+        let cancel = CancelOnDrop(SharedSubmission::default());
+        let shared = cancel.0.clone();
         let finished = |e: tokio::task::JoinError| {
             Error::port_transient(port, format!("{method}() did not finish: {e}"))
         };
@@ -227,19 +269,19 @@ impl HostPort {
                         sender: std::sync::Mutex::new(Some(sender)),
                     },),
                 )?;
-                Ok(Answer::Submitted(future.unbind(), convert))
+                submitted(&shared, &future)?;
+                Ok(Answer::Submitted(convert))
             })
             .map_err(|e| failure(port, method, e))
         })
         .await
         .map_err(finished)??;
-        let (future, convert) = match answer {
+        let convert = match answer {
             Answer::Done(value) => return Ok(value),
-            Answer::Submitted(future, convert) => (future, convert),
+            Answer::Submitted(convert) => convert,
         };
-        let mut cancel = CancelOnDrop(Some(future));
         let _ = receiver.await;
-        let future = cancel.0.take();
+        let future = cancel.take();
         tokio::task::spawn_blocking(move || {
             Python::attach(|py| match future {
                 Some(future) => convert(&future.bind(py).call_method0(intern!(py, "result"))?),
