@@ -303,9 +303,10 @@ def test_ctrl_c_ends_a_blocking_run_with_keyboard_interrupt(desk: Desk) -> None:
 
     engine = desk.engine()
     timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
     try:
+        # Started inside the block, so the interrupt cannot land outside it.
         with pytest.raises(KeyboardInterrupt):
+            timer.start()
             engine.run()
     finally:
         timer.cancel()
