@@ -13,7 +13,16 @@ from typing import Any
 import pytest
 
 import escalation
-from escalation import Engine, LogEntry, ManualClock, Policy, Ticket
+from escalation import (
+    Engine,
+    LogEntry,
+    ManualClock,
+    MemoryStore,
+    Policy,
+    PostgresStore,
+    SqliteStore,
+    Ticket,
+)
 from engine_support import START, Desk, closing, make_store, utc
 
 STORES = ["memory", "sqlite", "postgres"]
@@ -312,3 +321,59 @@ def test_ctrl_c_ends_a_blocking_run_with_keyboard_interrupt(desk: Desk) -> None:
         timer.cancel()
     # The engine still works afterwards.
     assert engine.create_ticket(customer="c-1", category="billing", subject="s").id == 1
+
+
+def test_the_in_memory_adapters_and_store_options(tmp_path: Path) -> None:
+    desk = Desk(MemoryStore())
+    assert len(desk.store) == 0
+    with pytest.raises(escalation.InvalidInput) as bad_profile:
+        desk.profiles.add({"customer": "c-2"})
+    assert "customer_since" in str(bad_profile.value) or "tier" in str(bad_profile.value)
+    with pytest.raises(escalation.InvalidInput):
+        desk.directory.add_agent({"id": "x", "name": "X", "tier": "tier9", "team": "t"})
+    with pytest.raises(escalation.NotFound):
+        desk.directory.set_available("nobody", False)
+    desk.directory.set_available("alice", False)
+    desk.directory.set_available("bob", False)
+    desk.profiles.add(
+        {"customer": "c-3", "tier": "vip", "customer_since": "2021-03-01T00:00:00Z",
+         "contact": {"name": "V"}},
+        tenant="acme",
+    )
+    engine = desk.engine()
+    queued = engine.create_ticket(customer="c-1", category="billing", subject="s")
+    assert (queued.status, queued.assignee) == ("new", None)
+    assert queued.queue_reason is not None and queued.route_retry_at is not None
+    vip = engine.create_ticket(customer="c-3", category="billing", subject="s", tenant="acme")
+    assert vip.profile is not None and vip.profile.tier == "vip"
+    assert len(desk.store) == 2
+    assert (desk.notifier.calls, desk.pager.calls()) == (0, [])
+    assert repr(desk.store) == "MemoryStore(tickets=2)"
+
+    # SQLite in memory, and a file that another store (and engine) opens again.
+    in_memory = Engine(store=SqliteStore(":memory:"))
+    assert in_memory.create_ticket(customer="c", category="b", subject="s").id == 1
+    path = tmp_path / "desk.db"
+    first = Engine(store=SqliteStore(path))
+    t = first.create_ticket(customer="c", category="b", subject="kept")
+    assert Engine(store=SqliteStore(path)).ticket(t.id).subject == "kept"
+    assert repr(SqliteStore(path)) == f"SqliteStore({str(path)!r})".replace("'", '"')
+
+
+def test_postgres_store_options_are_checked() -> None:
+    from engine_support import postgres_url
+
+    with pytest.raises(escalation.InvalidInput) as pool:
+        PostgresStore(postgres_url(), pool_size=0)
+    assert pool.value.field == "pool_size"
+    with pytest.raises(escalation.InvalidInput) as schema:
+        PostgresStore(postgres_url(), schema="bad schema!")
+    assert schema.value.field == "schema"
+    with pytest.raises(escalation.StoreError):
+        PostgresStore("postgres://nobody@127.0.0.1:1/none")
+    # Row-level security refuses a superuser (the test cluster's user is one).
+    with pytest.raises(escalation.EscalationError, match="(?i)superuser|bypassrls"):
+        PostgresStore(postgres_url(), schema="py_rls_refused", row_level_security=True)
+    store = PostgresStore(postgres_url(), schema="py_options", pool_size=2,
+                          application_name="pytest")
+    assert repr(store) == 'PostgresStore(schema="py_options")'
