@@ -127,6 +127,7 @@ for (const kind of STORES) {
       assert.match(week.toMarkdown(), /2026-W49/)
       assert.match(week.toHtml(), /<svg/)
       assert.deepEqual(week.toJSON().totals, week.totals)
+      assert.equal(week.meanTimeToAck, 0) // acknowledged the second it was sent
       assert.deepEqual(JSON.parse(JSON.stringify(week)), JSON.parse(week.toJson()))
       assert.equal(week.art.overall.all.count, 1)
       assert.ok(week.from instanceof Date && week.generatedAt instanceof Date)

@@ -191,9 +191,7 @@ impl PyEngine {
             None,
         ))
     }
-}
 
-impl PyEngine {
     /// A call on one ticket: checks the process, reads the ticket argument, and hands the
     /// engine and the ticket's address to `work`.
     fn on_ticket<T, F>(
@@ -214,8 +212,24 @@ impl PyEngine {
         })
     }
 
-    /// A call on a tenant (or the whole engine): checks the process and hands the engine
-    /// and the tenant to `work`, which may fail while reading its other arguments.
+    /// A call on the engine: checks the process and hands the engine to `work`, which may
+    /// fail while reading the call's other arguments.
+    fn on_engine<T, F>(
+        &self,
+        py: Python<'_>,
+        work: impl FnOnce(Engine) -> PyResult<F>,
+    ) -> PyResult<PyCall>
+    where
+        T: Out + Send + 'static,
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        guard(py, || {
+            self.check(py)?;
+            Ok(call(work(self.engine.clone())?))
+        })
+    }
+
+    /// A call on a tenant: [`PyEngine::on_engine`] with the tenant too.
     fn on_tenant<T, F>(
         &self,
         py: Python<'_>,
@@ -226,10 +240,7 @@ impl PyEngine {
         T: Out + Send + 'static,
         F: Future<Output = Result<T, Error>> + Send + 'static,
     {
-        guard(py, || {
-            self.check(py)?;
-            Ok(call(work(self.engine.clone(), TenantId::from(tenant))?))
-        })
+        self.on_engine(py, |e| work(e, TenantId::from(tenant)))
     }
 }
 
@@ -516,11 +527,11 @@ impl PyEngine {
     }
 
     fn sweep(&self, py: Python<'_>) -> PyResult<PyCall> {
-        self.on_tenant(py, "default", |e, _| Ok(async move { e.sweep().await }))
+        self.on_engine(py, |e| Ok(async move { e.sweep().await }))
     }
 
     fn dispatch(&self, py: Python<'_>) -> PyResult<PyCall> {
-        self.on_tenant(py, "default", |e, _| Ok(async move { e.dispatch().await }))
+        self.on_engine(py, |e| Ok(async move { e.dispatch().await }))
     }
 
     /// Sweeps and dispatches until `stop()`. With `check_signals`, a signal handler that

@@ -54,6 +54,8 @@ view! {
         patterns => |r| Doc(&r.patterns),
         /// Pages per engineer, with time to acknowledge.
         on_call => |r| Doc(&r.on_call),
+        /// Mean time to acknowledge a page over the week, in seconds (None without pages).
+        mean_time_to_ack => |r| r.mean_time_to_ack,
         /// Root causes of the week's resolutions.
         root_causes => |r| Doc(&r.root_causes),
         /// Average resolution time.

@@ -7,11 +7,10 @@ import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import escalation
 from escalation import (
     Agent,
     AsyncEngine,
@@ -133,4 +132,4 @@ def closing(engine: Any) -> Iterator[Any]:
         engine.close()
 
 
-__all__ = ["Desk", "START", "escalation", "make_store", "timedelta", "utc"]
+__all__ = ["AsyncDriver", "Desk", "START", "closing", "make_store", "postgres_url", "utc"]

@@ -140,6 +140,7 @@ def test_a_critical_ticket_breaches_escalates_pages_and_resolves(desk: Desk, eng
     assert "2026-W49" in week.to_markdown()
     assert "<svg" in week.to_html()
     assert week.to_dict()["totals"] == week.totals
+    assert week.mean_time_to_ack == 0  # acknowledged the second it was sent
 
     dry = engine.cleanup(dry_run=True)
     assert dry.dry_run and dry.archived == []  # resolved today: nothing is 90 days old
